@@ -1,0 +1,1 @@
+"""autograder: the grading checks that the notebooks' hidden tests call, and the instructor tools."""

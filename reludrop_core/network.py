@@ -1,0 +1,293 @@
+"""The network: parameters, forward propagation, the loss and backpropagation.
+
+A network of ``L = len(size) - 1`` weight layers, no biases (as in the
+handout). Layer i+1 computes ``z = a_i @ thetas[i].T`` and ``a = g(z)``; the
+last layer uses softmax. All weights live in one flat vector ``params``,
+layer after layer, each ``thetas[i]`` of shape (size[i+1], size[i]) stored
+row by row; ``index = cumsum(size[1:] * size[:-1])`` marks where each layer
+ends.
+"""
+
+import numpy as np
+
+from . import _checks
+from ._checks import as_generator, as_matrix, as_one_hot, as_params, as_size, check_activation, message
+from .activations import _softmax, activation_backward
+
+#: Smallest positive float64: log(h) is taken of max(h, TINY) so that a
+#: probability that underflowed to 0 gives a large finite loss, not inf.
+TINY = np.finfo(np.float64).tiny
+
+INIT_METHODS = ("uniform", "he", "xavier")
+
+
+def layer_index(size):
+    """Where each layer's weights end in ``params``: ``cumsum(size[1:] * size[:-1])``.
+
+    Parameters
+    ----------
+    size : list of int, length L + 1
+
+    Returns
+    -------
+    index : ndarray of int64, shape (L,)
+    """
+    return _checks.layer_index(as_size(size))
+
+
+def unpack_params(params, size):
+    """Cut the flat parameter vector into one weight matrix per layer.
+
+    Parameters
+    ----------
+    params : array_like of shape (index[-1],)
+    size : list of int, length L + 1
+
+    Returns
+    -------
+    thetas : list of L ndarrays, thetas[i] of shape (size[i+1], size[i])
+        Views into ``params`` when it is already a float64 ndarray.
+    """
+    size = as_size(size)
+    return _unpack(as_params(params, size), size)
+
+
+def _unpack(params, size):
+    thetas, start = [], 0
+    for rows, cols in zip(size[1:], size[:-1]):
+        thetas.append(params[start:start + rows * cols].reshape(rows, cols))
+        start += rows * cols
+    return thetas
+
+
+def pack_params(thetas):
+    """Flatten a list of weight matrices into one parameter vector (the inverse of ``unpack_params``).
+
+    Parameters
+    ----------
+    thetas : list of L arrays, thetas[i] of shape (size[i+1], size[i])
+
+    Returns
+    -------
+    params : ndarray of shape (sum of size[i+1] * size[i],)
+    """
+    thetas = _checks.as_thetas(thetas, np.shape(thetas[0])[1] if len(thetas) else 0)
+    return np.concatenate([t.ravel() for t in thetas])
+
+
+def init_params(size, seed=None, method="uniform"):
+    """Draw initial weights for a network of layer widths ``size``.
+
+    Parameters
+    ----------
+    size : list of int, length L + 1
+    seed : int, np.random.Generator or None
+        None draws from numpy's global generator, as the handout does.
+    method : {"uniform", "he", "xavier"}
+        ``"uniform"``: the handout's uniform(-1, 1).
+        ``"he"``: normal with standard deviation sqrt(2 / size[i]), suited to ReLU.
+        ``"xavier"``: uniform(-r, r) with r = sqrt(6 / (size[i] + size[i+1])), suited to sigmoid.
+
+    Returns
+    -------
+    params : ndarray of shape (index[-1],)
+    """
+    size = as_size(size)
+    rng = as_generator(seed)
+    if method == "uniform":
+        return rng.random(int(_checks.layer_index(size)[-1])) * 2 - 1
+    if method == "he":
+        return np.concatenate([rng.standard_normal(o * i) * np.sqrt(2.0 / i) for i, o in zip(size[:-1], size[1:])])
+    if method == "xavier":
+        return np.concatenate([(rng.random(o * i) * 2 - 1) * np.sqrt(6.0 / (i + o)) for i, o in zip(size[:-1], size[1:])])
+    raise ValueError(message(
+        f"method 必须是 {INIT_METHODS} 之一，收到 {method!r}。",
+        f"method must be one of {INIT_METHODS}, got {method!r}.",
+    ))
+
+
+def _propagate(X, thetas, activate_fcn, masks=None):
+    """Forward pass without argument checks; ``masks[i]`` scales hidden layer i+1 (Dropout)."""
+    z_out, a_out = [X], [X]
+    last = len(thetas) - 1
+    for i, theta in enumerate(thetas):
+        z = a_out[-1] @ theta.T
+        z_out.append(z)
+        if i == last:
+            a_out.append(_softmax(z))
+        elif masks is None:
+            a_out.append(activate_fcn(z))
+        else:
+            a_out.append(activate_fcn(z) * masks[i])
+    return z_out, a_out
+
+
+def forward_propagate(X, thetas, activate_fcn):
+    """Forward propagation: every layer's linear output and activation.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+        m samples, n features (``np.matrix`` accepted).
+    thetas : list of L arrays, thetas[i] of shape (size[i+1], size[i])
+    activate_fcn : callable
+        Hidden-layer activation, e.g. ``ReLU``; the output layer is always softmax.
+
+    Returns
+    -------
+    z_out : list of L + 1 ndarrays, z_out[i] of shape (m, size[i])
+        Linear outputs ``a_out[i-1] @ thetas[i-1].T``; ``z_out[0]`` is X.
+    a_out : list of L + 1 ndarrays, a_out[i] of shape (m, size[i])
+        Activations; ``a_out[0]`` is X and ``a_out[-1]`` the softmax output h.
+    """
+    X = as_matrix("X", X)
+    check_activation("activate_fcn", activate_fcn)
+    return _propagate(X, _checks.as_thetas(thetas, X.shape[1]), activate_fcn)
+
+
+def _cross_entropy(h, Y):
+    # Categorical cross-entropy averaged over the m samples. Y is one-hot, so
+    # each sample contributes -log of the probability given to its own class.
+    return float(-np.sum(Y * np.log(np.maximum(h, TINY))) / h.shape[0])
+
+
+def _check_network(params, size, index, X, Y, activate_fcn):
+    size = as_size(size)
+    _checks.check_index(index, size)
+    params = as_params(params, size)
+    X = as_matrix("X", X)
+    if X.shape[1] != size[0]:
+        raise ValueError(message(
+            f"X 每行有 {X.shape[1]} 个特征，但 size[0] = {size[0]}：输入层宽度必须等于特征数。",
+            f"X has {X.shape[1]} features per row but size[0] = {size[0]}: the input layer must match.",
+        ))
+    Y = as_one_hot(Y, X.shape[0], size[-1])
+    check_activation("activate_fcn", activate_fcn)
+    return params, size, X, Y
+
+
+def cost_fcn(params, size, index, X, Y, activate_fcn):
+    """Categorical cross-entropy of the network, ``J = -(1/m) sum(Y * log(h))``.
+
+    This is the loss whose gradient ``backprop`` returns (at the softmax input
+    it is ``(h - Y) / m``). The handout printed a different figure, the binary
+    cross-entropy summed over the softmax outputs; see ``handout_cost``.
+
+    Parameters
+    ----------
+    params : array_like of shape (index[-1],)
+    size : list of int, length L + 1
+    index : array_like of int, shape (L,), ``cumsum(size[1:] * size[:-1])``
+    X : array_like of shape (m, size[0])
+    Y : array_like of shape (m, size[-1]), one-hot
+    activate_fcn : callable
+
+    Returns
+    -------
+    cost : float
+    """
+    params, size, X, Y = _check_network(params, size, index, X, Y, activate_fcn)
+    _, a_out = _propagate(X, _unpack(params, size), activate_fcn)
+    return _cross_entropy(a_out[-1], Y)
+
+
+def handout_cost(params, size, index, X, Y, activate_fcn):
+    """The handout's printed figure: binary cross-entropy summed over the k softmax outputs.
+
+    ``(1/m) sum(-Y log h - (1 - Y) log(1 - h))``. For comparison only: it is
+    not the loss that ``backprop``'s gradient ``h - Y`` belongs to (that is
+    ``cost_fcn``), so it should not be used to judge or check training.
+
+    Parameters and return value as for ``cost_fcn``.
+    """
+    params, size, X, Y = _check_network(params, size, index, X, Y, activate_fcn)
+    h = _propagate(X, _unpack(params, size), activate_fcn)[1][-1]
+    J = -Y * np.log(np.maximum(h, TINY)) - (1 - Y) * np.log(np.maximum(1 - h, TINY))
+    return float(J.sum() / X.shape[0])
+
+
+def _backward(thetas, z_out, a_out, Y, activate_fcn_gradient, gains, grads):
+    """Write dJ/dthetas[i] into ``grads[i]`` (arrays shaped like thetas, e.g. views of one flat vector)."""
+    # Softmax output with categorical cross-entropy: dJ/dz_L = (h - Y) / m.
+    # The softmax Jacobian and the log's 1/h cancel, leaving this simple form.
+    delta = a_out[-1] - Y
+    delta *= 1.0 / Y.shape[0]
+    for i in range(len(thetas) - 1, 0, -1):
+        np.matmul(delta.T, a_out[i], out=grads[i])
+        error = delta @ thetas[i]            # dJ/da at hidden layer i
+        if gains is not None:
+            error *= gains[i - 1]            # a = g(z) * gain: dropped nodes pass nothing back
+        delta = activation_backward(activate_fcn_gradient(z_out[i]), error)
+    np.matmul(delta.T, a_out[0], out=grads[0])
+
+
+def backprop(params, size, index, X, Y, activate_fcn, activate_fcn_gradient, ratio=0., seed=None):
+    """Cost and gradient of the categorical cross-entropy with respect to ``params``.
+
+    With ``ratio > 0`` the forward pass goes through
+    ``forward_propagate_dropout``, which drops a fresh random set of hidden
+    nodes; the gradient is exact for the nodes it dropped (read back from the
+    forward pass as ``a_out / activate_fcn(z_out)``, see ``dropout.gains_from_forward``).
+    The cost returned is always the loss without dropout, as the handout records it.
+
+    Parameters
+    ----------
+    params : array_like of shape (index[-1],)
+    size : list of int, length L + 1
+    index : array_like of int, shape (L,), ``cumsum(size[1:] * size[:-1])``
+    X : array_like of shape (m, size[0])
+    Y : array_like of shape (m, size[-1]), one-hot
+    activate_fcn, activate_fcn_gradient : callable
+        A pair such as ``(ReLU, ReLU_gradient)`` or ``(softmax, softmax_gradient)``.
+    ratio : float in [0, 1)
+        Fraction of hidden nodes dropped; 0 means no Dropout.
+    seed : int, np.random.Generator or None
+        Randomness for Dropout; None uses numpy's global generator.
+
+    Returns
+    -------
+    cost : float
+    grad : ndarray of shape (index[-1],)
+    """
+    params, size, X, Y = _check_network(params, size, index, X, Y, activate_fcn)
+    check_activation("activate_fcn_gradient", activate_fcn_gradient)
+    ratio = _checks.check_ratio(ratio, size[1:-1])
+    grad = np.empty_like(params)
+    cost = _backprop(_unpack(params, size), X, Y, activate_fcn, activate_fcn_gradient, ratio,
+                     as_generator(seed), _unpack(grad, size))
+    return cost, grad
+
+
+def _backprop(thetas, X, Y, activate_fcn, activate_fcn_gradient, ratio, rng, grads):
+    """``backprop`` without argument checks: write the gradient into ``grads`` and return the cost."""
+    if ratio > 0:
+        from .dropout import forward_propagate_dropout, gains_from_forward
+
+        z_out, a_out = forward_propagate_dropout(X, thetas, activate_fcn, ratio, rng)
+        gains = gains_from_forward(z_out, a_out, activate_fcn)
+        cost = _cross_entropy(_propagate(X, thetas, activate_fcn)[1][-1], Y)
+    else:
+        z_out, a_out = _propagate(X, thetas, activate_fcn)
+        gains = None
+        cost = _cross_entropy(a_out[-1], Y)
+    _backward(thetas, z_out, a_out, Y, activate_fcn_gradient, gains, grads)
+    return cost
+
+
+def predict(params, size, X, activate_fcn):
+    """The digit the network picks for each sample: the most probable class, counted from 1.
+
+    Parameters
+    ----------
+    params : array_like of shape (index[-1],)
+    size : list of int, length L + 1
+    X : array_like of shape (m, size[0])
+    activate_fcn : callable, the hidden activation the network was trained with
+
+    Returns
+    -------
+    labels : ndarray of int, shape (m,), values 1..size[-1]
+    """
+    size = as_size(size)
+    thetas = _unpack(as_params(params, size), size)
+    return forward_propagate(X, thetas, activate_fcn)[1][-1].argmax(axis=1) + 1
