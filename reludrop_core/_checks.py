@@ -18,6 +18,8 @@ def message(zh, en):
 
 def as_float(name, z):
     """Return ``z`` as a float64 ndarray of any shape (cheap: no copy when it already is one)."""
+    if type(z) is np.ndarray and z.dtype == np.float64:
+        return z
     try:
         return np.asarray(z, dtype=np.float64)
     except (TypeError, ValueError):

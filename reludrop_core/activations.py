@@ -175,7 +175,8 @@ def activation_backward(gradient, error):
     delta : ndarray of shape (m, k)
         ``dJ/dz``, the error at the layer's inputs.
     """
-    gradient = np.asarray(gradient, dtype=np.float64)
+    if not isinstance(gradient, np.ndarray):
+        gradient = as_float("gradient", gradient)
     if gradient.ndim == 3:
         return np.einsum("ij,ijl->il", error, gradient)
     return error * gradient

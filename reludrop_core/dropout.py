@@ -71,7 +71,11 @@ def forward_propagate_dropout(X, thetas, activate_fcn, ratio, seed=None):
     thetas = _checks.as_thetas(thetas, X.shape[1])
     check_activation("activate_fcn", activate_fcn)
     ratio = check_ratio(ratio, [t.shape[0] for t in thetas[:-1]])
-    rng = as_generator(seed)
+    return _forward_dropout(X, thetas, activate_fcn, ratio, as_generator(seed))
+
+
+def _forward_dropout(X, thetas, activate_fcn, ratio, rng):
+    """``forward_propagate_dropout`` without argument checks."""
     masks = [_dropout(t.shape[0], ratio, rng) for t in thetas[:-1]]
     return _propagate(X, thetas, activate_fcn, masks)
 

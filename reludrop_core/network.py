@@ -109,16 +109,15 @@ def init_params(size, seed=None, method="uniform"):
 def _propagate(X, thetas, activate_fcn, masks=None):
     """Forward pass without argument checks; ``masks[i]`` scales hidden layer i+1 (Dropout)."""
     z_out, a_out = [X], [X]
-    last = len(thetas) - 1
-    for i, theta in enumerate(thetas):
-        z = a_out[-1] @ theta.T
+    a = X
+    for i in range(len(thetas) - 1):
+        z = a @ thetas[i].T
+        a = activate_fcn(z) if masks is None else activate_fcn(z) * masks[i]
         z_out.append(z)
-        if i == last:
-            a_out.append(_softmax(z))
-        elif masks is None:
-            a_out.append(activate_fcn(z))
-        else:
-            a_out.append(activate_fcn(z) * masks[i])
+        a_out.append(a)
+    z = a @ thetas[-1].T
+    z_out.append(z)
+    a_out.append(_softmax(z))
     return z_out, a_out
 
 
@@ -148,7 +147,7 @@ def forward_propagate(X, thetas, activate_fcn):
 def _cross_entropy(h, Y):
     # Categorical cross-entropy averaged over the m samples. Y is one-hot, so
     # each sample contributes -log of the probability given to its own class.
-    return float(-np.sum(Y * np.log(np.maximum(h, TINY))) / h.shape[0])
+    return float(-np.vdot(Y, np.log(np.maximum(h, TINY))) / h.shape[0])
 
 
 def _check_network(params, size, index, X, Y, activate_fcn):
@@ -206,12 +205,15 @@ def handout_cost(params, size, index, X, Y, activate_fcn):
     return float(J.sum() / X.shape[0])
 
 
-def _backward(thetas, z_out, a_out, Y, activate_fcn_gradient, gains, grads):
-    """Write dJ/dthetas[i] into ``grads[i]`` (arrays shaped like thetas, e.g. views of one flat vector)."""
+def _backward(thetas, z_out, a_out, Y, activate_fcn_gradient, gains, grads, scale=1.0):
+    """Write ``scale * dJ/dthetas[i]`` into ``grads[i]`` (arrays shaped like thetas).
+
+    ``train`` passes the learning rate as ``scale``, so the update is one subtraction.
+    """
     # Softmax output with categorical cross-entropy: dJ/dz_L = (h - Y) / m.
     # The softmax Jacobian and the log's 1/h cancel, leaving this simple form.
     delta = a_out[-1] - Y
-    delta *= 1.0 / Y.shape[0]
+    delta *= scale / Y.shape[0]
     for i in range(len(thetas) - 1, 0, -1):
         np.matmul(delta.T, a_out[i], out=grads[i])
         error = delta @ thetas[i]            # dJ/da at hidden layer i
@@ -258,19 +260,19 @@ def backprop(params, size, index, X, Y, activate_fcn, activate_fcn_gradient, rat
     return cost, grad
 
 
-def _backprop(thetas, X, Y, activate_fcn, activate_fcn_gradient, ratio, rng, grads):
-    """``backprop`` without argument checks: write the gradient into ``grads`` and return the cost."""
+def _backprop(thetas, X, Y, activate_fcn, activate_fcn_gradient, ratio, rng, grads, scale=1.0):
+    """``backprop`` without checks: write ``scale`` times the gradient into ``grads``, return the cost."""
     if ratio > 0:
-        from .dropout import forward_propagate_dropout, gains_from_forward
+        from .dropout import _forward_dropout, gains_from_forward
 
-        z_out, a_out = forward_propagate_dropout(X, thetas, activate_fcn, ratio, rng)
+        z_out, a_out = _forward_dropout(X, thetas, activate_fcn, ratio, rng)
         gains = gains_from_forward(z_out, a_out, activate_fcn)
         cost = _cross_entropy(_propagate(X, thetas, activate_fcn)[1][-1], Y)
     else:
         z_out, a_out = _propagate(X, thetas, activate_fcn)
         gains = None
         cost = _cross_entropy(a_out[-1], Y)
-    _backward(thetas, z_out, a_out, Y, activate_fcn_gradient, gains, grads)
+    _backward(thetas, z_out, a_out, Y, activate_fcn_gradient, gains, grads, scale)
     return cost
 
 

@@ -65,7 +65,7 @@ def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient,
     g = g.copy()                      # our own copy: the caller's params stay as they were
     thetas = _unpack(g, size)         # views into g, so updating g updates every layer
     grad = np.empty_like(g)
-    grads = _unpack(grad, size)       # backprop writes each layer's gradient into its view
+    grads = _unpack(grad, size)       # backprop writes each layer's (scaled) gradient into its view
     cost = np.empty(iters)
     batches = [(X[j:j + step], Y[j:j + step]) for j in range(0, m, step)]
     full_batch = len(batches) == 1
@@ -73,9 +73,8 @@ def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient,
         if not full_batch:
             cost[i] = _cross_entropy(_propagate(X, thetas, activate_fcn)[1][-1], Y)
         for xs, ys in batches:
-            J = _backprop(thetas, xs, ys, activate_fcn, activate_fcn_gradient, ratio, rng, grads)
-            grad *= alpha
-            g -= grad
+            J = _backprop(thetas, xs, ys, activate_fcn, activate_fcn_gradient, ratio, rng, grads, alpha)
+            g -= grad                 # grad holds alpha * dJ/dparams
         if full_batch:
             cost[i] = J               # backprop's loss is at the parameters before this update
     return g, cost

@@ -1,0 +1,31 @@
+# reludrop: `make demo` runs the main job, `make test` the whole suite.
+# Both create or update the local virtual environment .venv by themselves.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench venv clean
+
+demo: $(STAMP)
+	@mkdir -p build
+	$(PY) -m reludrop_core experiment all --plot build/experiments.png
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_core.py
+
+venv: $(STAMP)
+
+# (Re)install whenever the project's requirements change.
+$(STAMP): pyproject.toml
+	@bash .ci/ensure-python "$(PYTHON)" "$(VENV)"
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[course,test]'
+	@touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .hypothesis
