@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import message
 from .activations import ReLU, ReLU_gradient, sigmoid, sigmoid_gradient, softmax, softmax_gradient
 from .data import load_digits, noisy_digits
 from .network import cost_fcn, handout_cost, init_params, layer_index, predict
@@ -60,6 +61,9 @@ def run_experiment(name, seed=0, epochs=10000):
     -------
     result : Result
     """
+    if name not in EXPERIMENTS:
+        raise ValueError(message(f"实验名 name 必须是 {list(EXPERIMENTS)} 之一，收到 {name!r}。",
+                                 f"name must be one of {list(EXPERIMENTS)}, got {name!r}."))
     spec = EXPERIMENTS[name]
     size = spec["size"]
     act, act_grad = ACTIVATIONS[spec["activation"]]
@@ -161,8 +165,8 @@ def main(argv=None):
         matplotlib.use("Agg")
         from .plots import plot_costs
 
-        ax = plot_costs({f"{r.name} ({describe(r.name)})": r.cost for r in results},
-                        title=f"the handout's experiments, seed {args.seed}")
+        ax = plot_costs({r.name: r.cost for r in results},
+                        title=f"the handout's experiments (their sizes, alpha, ratio), seed {args.seed}")
         ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
         print(f"figure written to {args.plot}")
     return 0
