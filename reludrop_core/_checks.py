@@ -84,7 +84,7 @@ def check_index(index, size):
 
 def as_params(params, size):
     """Return ``params`` as a flat float64 array whose length matches ``size``."""
-    arr = np.asarray(params, dtype=np.float64).ravel()
+    arr = as_float("params", params).ravel()
     total = int(layer_index(size)[-1])
     if arr.size != total:
         parts = " + ".join(f"{size[i + 1]}x{size[i]}" for i in range(len(size) - 1))
@@ -104,7 +104,8 @@ def as_thetas(thetas, n_features, size=None):
     """Return the weight matrices as float64 ndarrays, checking that they chain.
 
     ``thetas[i]`` must have shape (size[i+1], size[i]); without ``size`` only
-    the columns are checked against the previous layer's width.
+    the columns are checked against the previous layer's width, and with
+    ``n_features=None`` the first layer may have any width.
     """
     if isinstance(thetas, np.ndarray) or not hasattr(thetas, "__len__") or len(thetas) == 0:
         raise TypeError(message(
@@ -114,6 +115,7 @@ def as_thetas(thetas, n_features, size=None):
     out, width = [], n_features
     for i, theta in enumerate(thetas):
         t = as_matrix(f"thetas[{i}]", theta)
+        width = t.shape[1] if width is None else width
         rows = t.shape[0] if size is None else size[i + 1]
         if t.shape != (rows, width):
             raise ValueError(message(

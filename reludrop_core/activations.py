@@ -84,6 +84,9 @@ def sigmoid(z):
 def sigmoid_gradient(z):
     """Derivative of the sigmoid, ``s * (1 - s)`` with ``s = sigmoid(z)``.
 
+    Computed as ``e / (1 + e)**2`` with ``e = exp(-|z|)``, the same value
+    written so that it neither overflows nor rounds to 0 for large ``z``.
+
     Parameters
     ----------
     z : array_like of shape (m, k)
@@ -92,8 +95,8 @@ def sigmoid_gradient(z):
     -------
     g : ndarray of shape (m, k)
     """
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    e = np.exp(-np.abs(as_float("z", z)))
+    return e / (1.0 + e) ** 2
 
 
 def softmax(z):
@@ -175,8 +178,7 @@ def activation_backward(gradient, error):
     delta : ndarray of shape (m, k)
         ``dJ/dz``, the error at the layer's inputs.
     """
-    if not isinstance(gradient, np.ndarray):
-        gradient = as_float("gradient", gradient)
+    gradient, error = as_float("gradient", gradient), as_float("error", error)
     if gradient.ndim == 3:
         return np.einsum("ij,ijl->il", error, gradient)
     return error * gradient

@@ -66,7 +66,12 @@ def unflatten_images(X):
     -------
     images : ndarray of shape (m, 5, 5)
     """
-    X = as_float("X", X).reshape(-1, 25)
+    X = as_float("X", X)
+    if X.ndim not in (1, 2) or X.shape[-1] != 25:
+        raise ValueError(message(
+            f"X 的形状应为 (m, 25)（每行一张按列展平的 5x5 图），收到 {X.shape}。",
+            f"X must have shape (m, 25), one image flattened column by column per row; got {X.shape}.",
+        ))
     return X.reshape(-1, 5, 5).transpose(0, 2, 1)
 
 
@@ -99,10 +104,10 @@ def noisy_digits(flips, copies=1, seed=0):
     Y : ndarray of shape (5 * copies, 5), one-hot
     labels : ndarray of shape (5 * copies,)
     """
-    if not (isinstance(flips, (int, np.integer)) and 0 <= flips <= 25):
+    if isinstance(flips, bool) or not (isinstance(flips, (int, np.integer)) and 0 <= flips <= 25):
         raise ValueError(message(f"flips 是每张图翻转的像素数，必须是 0 到 25 的整数，收到 {flips!r}。",
                                  f"flips, the pixels flipped per image, must be an integer in 0..25; got {flips!r}."))
-    if not (isinstance(copies, (int, np.integer)) and copies >= 1):
+    if isinstance(copies, bool) or not (isinstance(copies, (int, np.integer)) and copies >= 1):
         raise ValueError(message(f"copies 必须是正整数，收到 {copies!r}。",
                                  f"copies must be a positive integer, got {copies!r}."))
     rng = as_generator(seed)

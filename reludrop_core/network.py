@@ -71,7 +71,7 @@ def pack_params(thetas):
     -------
     params : ndarray of shape (sum of size[i+1] * size[i],)
     """
-    thetas = _checks.as_thetas(thetas, np.shape(thetas[0])[1] if len(thetas) else 0)
+    thetas = _checks.as_thetas(thetas, None)
     return np.concatenate([t.ravel() for t in thetas])
 
 
@@ -150,16 +150,20 @@ def _cross_entropy(h, Y):
     return float(-np.vdot(Y, np.log(np.maximum(h, TINY))) / h.shape[0])
 
 
-def _check_network(params, size, index, X, Y, activate_fcn):
-    size = as_size(size)
-    _checks.check_index(index, size)
-    params = as_params(params, size)
-    X = as_matrix("X", X)
+def _check_width(X, size):
     if X.shape[1] != size[0]:
         raise ValueError(message(
             f"X 每行有 {X.shape[1]} 个特征，但 size[0] = {size[0]}：输入层宽度必须等于特征数。",
             f"X has {X.shape[1]} features per row but size[0] = {size[0]}: the input layer must match.",
         ))
+
+
+def _check_network(params, size, index, X, Y, activate_fcn):
+    size = as_size(size)
+    _checks.check_index(index, size)
+    params = as_params(params, size)
+    X = as_matrix("X", X)
+    _check_width(X, size)
     Y = as_one_hot(Y, X.shape[0], size[-1])
     check_activation("activate_fcn", activate_fcn)
     return params, size, X, Y
@@ -291,5 +295,8 @@ def predict(params, size, X, activate_fcn):
     labels : ndarray of int, shape (m,), values 1..size[-1]
     """
     size = as_size(size)
+    X = as_matrix("X", X)
+    _check_width(X, size)
+    check_activation("activate_fcn", activate_fcn)
     thetas = _unpack(as_params(params, size), size)
-    return forward_propagate(X, thetas, activate_fcn)[1][-1].argmax(axis=1) + 1
+    return _propagate(X, thetas, activate_fcn)[1][-1].argmax(axis=1) + 1
