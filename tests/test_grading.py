@@ -153,6 +153,77 @@ def test_calling_the_graders_own_helpers_scores_zero():
         checks.check_ReLU(ns["ReLU"], ns)
 
 
+def test_earlier_functions_imported_from_the_core_are_not_delegation():
+    """Does a softmax_gradient that calls the notebook's softmax, imported from reludrop_core, pass?
+
+    Each notebook imports what earlier notebooks built from the core; the check swaps
+    those names for its own stand-ins while the student's code runs.
+    """
+    ns = _notebook(softmax=reludrop_core.softmax)
+    _define(ns, "def softmax_gradient(z):\n"
+                "    s = softmax(z)\n"
+                "    return s[:, :, None] * (np.eye(s.shape[1]) - s[:, None, :])\n")
+    assert "✓" in checks.check_softmax_gradient(ns["softmax_gradient"], ns, hidden=True, seed=3)
+    assert ns["softmax"] is reludrop_core.softmax
+
+
+DROPOUT_BACKPROP = """
+def Dropout(size, ratio):
+    num = int(np.round(size * (1 - ratio)))
+    ym = np.zeros(size)
+    ym[np.random.permutation(size)[:num]] = size / num
+    return ym
+
+def forward_propagate_dropout(X, thetas, activate_fcn, ratio):
+    z_out, a_out = [X], [X]
+    for theta in thetas:
+        z_out.append(a_out[-1] @ theta.T)
+        a_out.append(activate_fcn(z_out[-1]) * Dropout(theta.shape[0], ratio))
+    a_out[-1] = softmax(z_out[-1])
+    return z_out, a_out
+
+def backprop(params, size, index, X, Y, activate_fcn, activate_fcn_gradient, ratio=0.):
+    X, Y = np.asarray(X), np.asarray(Y)
+    m = X.shape[0]
+    thetas = unpack_params(params, size)
+    if ratio > 0:
+        z_out, a_out = forward_propagate_dropout(X, thetas, activate_fcn, ratio)
+        cost = cost_fcn(params, size, index, X, Y, activate_fcn)
+    else:
+        z_out, a_out = forward_propagate(X, thetas, activate_fcn)
+        cost = -np.sum(Y * np.log(a_out[-1])) / m
+    grads, delta = [], (a_out[-1] - Y) / m
+    for i in range(len(thetas) - 1, -1, -1):
+        grads.append(delta.T @ a_out[i])
+        if i > 0:
+            g = activate_fcn(z_out[i])
+            gain = np.divide(a_out[i], g, out=np.zeros_like(g), where=g != 0)
+            delta = (delta @ thetas[i]) * gain * activate_fcn_gradient(z_out[i])
+    return cost, np.concatenate([g.ravel() for g in grads[::-1]])
+"""
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.2])
+def test_backprop_built_on_imported_helpers_passes(ratio):
+    """Does a backprop that calls forward_propagate, cost_fcn, softmax and unpack_params imported from the core pass?"""
+    ns = _notebook(**{name: getattr(reludrop_core, name) for name in
+                      ("ReLU", "ReLU_gradient", "sigmoid", "sigmoid_gradient", "softmax",
+                       "forward_propagate", "cost_fcn", "unpack_params", "layer_index")})
+    _define(ns, DROPOUT_BACKPROP)
+    for activation in ("relu", "sigmoid"):
+        assert "✓" in checks.check_backprop(ns["backprop"], ns, activation=activation, ratio=ratio,
+                                            hidden=True, seed=11)
+    assert ns["forward_propagate"] is reludrop_core.forward_propagate
+
+
+def test_calling_the_reference_of_the_graded_function_by_module_attribute_still_scores_zero():
+    """Does a softmax_gradient that reaches reludrop_core.softmax_gradient through the module still score 0?"""
+    ns = _notebook(rc=reludrop_core)
+    _define(ns, "def softmax_gradient(z):\n    return rc.softmax_gradient(z)\n")
+    with pytest.raises(AssertionError, match="diagnosis code: delegation"):
+        checks.check_softmax_gradient(ns["softmax_gradient"], ns, hidden=True, seed=3)
+
+
 def test_reference_functions_work_again_after_a_check():
     """Are the tripwires disarmed after a check, also one that failed?"""
     code = reludrop_core.ReLU.__code__

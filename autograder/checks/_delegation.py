@@ -21,6 +21,11 @@ CORE_MODULES = ("reludrop_core.activations", "reludrop_core.network", "reludrop_
                 "reludrop_core.training", "reludrop_core.gradcheck", "reludrop_core.experiments")
 #: Grader modules that student code may legitimately run: they are never tripwired.
 SAFE_MODULES = ("autograder.checks._sandbox", "autograder.checks._trusted")
+#: Core plumbing a notebook may import and a student may call: it computes nothing that is graded
+#: (where each layer's weights sit in ``params``, drawing initial weights).
+ALLOWED = frozenset({"reludrop_core.network.layer_index", "reludrop_core.network.unpack_params",
+                     "reludrop_core.network._unpack", "reludrop_core.network.pack_params",
+                     "reludrop_core.network.init_params"})
 
 _STATIC_DEPTH = 6
 
@@ -34,7 +39,7 @@ def _is_reference_object(obj):
     if isinstance(obj, types.ModuleType):
         return obj.__name__ in CORE_MODULES or obj.__name__.startswith("autograder")
     module = getattr(obj, "__module__", None)
-    if not callable(obj) or not isinstance(module, str):
+    if not callable(obj) or not isinstance(module, str) or _where(obj) in ALLOWED:
         return False
     return module in CORE_MODULES or module.startswith("autograder")
 
@@ -47,13 +52,19 @@ def _code_names(code):
     return names
 
 
-def static_references(fn, extra_namespace=None):
+def static_references(fn, extra_namespace=None, swapped=()):
     """Reference objects that ``fn`` (or a student function it names) refers to.
+
+    A notebook imports what earlier notebooks built (``softmax``,
+    ``forward_propagate``...) from the core; the names a check swaps for its
+    own stand-ins while the student's code runs (``swapped``) never reach the
+    core, so they are not counted.
 
     Parameters
     ----------
     fn : callable, the student's function
     extra_namespace : dict or None, the notebook namespace (names are also looked up there)
+    swapped : collection of str, global names the check rebinds while the student's code runs
 
     Returns
     -------
@@ -74,7 +85,7 @@ def static_references(fn, extra_namespace=None):
             return
         scopes = [f.__globals__] + ([extra_namespace] if extra_namespace is not None else [])
         values = []
-        for name in sorted(_code_names(f.__code__)):
+        for name in sorted(_code_names(f.__code__) - set(swapped)):
             for scope in scopes:
                 if name in scope:
                     values.append((name, scope[name]))
@@ -129,7 +140,8 @@ class Tripwires:
                 continue
             self._modules.append(module)
             for obj in list(vars(module).values()):
-                if isinstance(obj, types.FunctionType) and obj.__module__ == name and not obj.__closure__:
+                if (isinstance(obj, types.FunctionType) and obj.__module__ == name and not obj.__closure__
+                        and _where(obj) not in ALLOWED):
                     trip = _tripwire.__code__.replace(co_name=obj.__name__, co_qualname=obj.__qualname__)
                     self._targets.append((obj, obj.__code__, trip))
 

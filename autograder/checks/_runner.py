@@ -51,15 +51,18 @@ class Ctx:
 
             self.fail(tampering(changes))
 
-    def static(self, fn, namespace, extra=()):
-        """Fail if ``fn`` (or the student functions named in ``extra``) refers to the reference."""
+    def static(self, fn, namespace, extra=(), swapped=()):
+        """Fail if ``fn`` (or the student functions named in ``extra``) refers to the reference.
+
+        ``swapped``: names the check rebinds to its own stand-ins while the student's code runs.
+        """
         if not callable(fn):
             self.fail(msg.Diagnosis(
                 "not_callable", f"传入的 {self.name} 不是函数：请传函数本身，例如 {self.name}，不要写成调用结果。",
                 f"the {self.name} you passed is not a function: pass the function itself, not the result of calling it."))
-        found = static_references(fn, namespace)
+        found = static_references(fn, namespace, swapped)
         for other in extra:
-            found += static_references(other, namespace)
+            found += static_references(other, namespace, swapped)
         if found:
             self.fail(delegation(found))
 
@@ -144,7 +147,8 @@ def value_check(ctx, fn, namespace, spec):
     (student functions also scanned for delegation).
     """
     ctx.verify()
-    ctx.static(fn, namespace, getattr(spec, "extra", ()))
+    swapped = set(spec.swaps or ()) | set(getattr(spec, "swapped_per_case", ()))
+    ctx.static(fn, namespace, getattr(spec, "extra", ()), swapped)
     cases = spec.cases(ctx)
     outcomes = _run_cases(ctx, fn, namespace, spec, cases, range(len(cases)), "array")
     passed = [o.ok and _judge(spec, c, o) for c, o in zip(cases, outcomes)]

@@ -199,6 +199,8 @@ class ForwardDropoutSpec(ForwardSpec):
         ratio = round(float(rng.uniform(0.2, 0.6)), 2)
         return (X, unpack(params, size), _trusted.ACTIVATIONS[act][0], ratio)
 
+    swapped_per_case = ("Dropout",)   # frozen for each case by case_swaps
+
     def case_swaps(self, case):
         case.info["dropout"] = _trusted.FrozenDropout(case.seed)
         return {"Dropout": case.info["dropout"]}

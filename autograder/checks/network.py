@@ -26,7 +26,8 @@ from ._spec import Spec
 REFERENCE = {"relu": (core.ReLU, core.ReLU_gradient), "sigmoid": (core.sigmoid, core.sigmoid_gradient),
              "softmax": (core.softmax, core.softmax_gradient)}
 TRUSTED_NAMES = {"ReLU": _trusted.ReLU, "ReLU_gradient": _trusted.ReLU_gradient, "sigmoid": _trusted.sigmoid,
-                 "sigmoid_gradient": _trusted.sigmoid_gradient, "softmax": _trusted.softmax}
+                 "sigmoid_gradient": _trusted.sigmoid_gradient, "softmax": _trusted.softmax,
+                 "forward_propagate": _trusted.forward_propagate, "cost_fcn": _trusted.cost_fcn}
 
 _VISIBLE_NETS = (([6, 5, 4], 4, "relu"), ([6, 5, 4, 3], 5, "sigmoid"), ([7, 4, 6, 3], 6, "relu"))
 
@@ -207,6 +208,8 @@ class BackpropSpec(_NetworkSpec):
         size, index, X, Y, params = network(rng, size, m)
         args = (params, size, index, X, Y, _trusted.ACTIVATIONS[act][0], self.gradient)
         return args + ((self.ratio,) if self.ratio > 0 else ())
+
+    swapped_per_case = ("Dropout",)   # frozen for each case by case_swaps
 
     def case_swaps(self, case):
         if self.ratio <= 0:
