@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test lab bench venv clean
 
 demo: $(STAMP)
 	@mkdir -p build
@@ -14,6 +14,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# JupyterLab on notebooks/ in student mode (see student_mode/README.md).
+lab: $(STAMP)
+	$(PY) scripts/lab.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py

@@ -7,6 +7,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+#: PyPI name -> conda-forge name, where they differ.
+CONDA_NAMES = {"playwright": "playwright-python"}
 
 
 def _normalise(requirement):
@@ -21,7 +23,7 @@ def _pyproject_requirements():
     reqs = list(project["dependencies"])
     for extra in project["optional-dependencies"].values():
         reqs.extend(extra)
-    return dict(_normalise(r) for r in reqs)
+    return {CONDA_NAMES.get(name, name): spec for name, spec in map(_normalise, reqs)}
 
 
 def _environment():

@@ -121,6 +121,11 @@ def lines(source_lines):
     return {ln.strip() for ln in source_lines if ln.strip()}
 
 
+def visible_names(folder):
+    """The sorted names in ``folder``, leaving out hidden ones such as .ipynb_checkpoints."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
 # --- the release is nbgrader's, freshly generated --------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -150,15 +155,15 @@ def test_release_is_a_fresh_generation(aid, fresh_release):
     """Is the committed release exactly what `nbgrader generate_assignment <id> --force` makes of the solutions?"""
     fresh = fresh_release / "notebooks" / aid
     committed = ROOT / "notebooks" / aid
-    assert sorted(p.name for p in committed.iterdir()) == sorted(p.name for p in fresh.iterdir()), \
-        "the release folder's files differ from a fresh generation"
+    # Hidden entries (.ipynb_checkpoints, made when the notebook is opened in JupyterLab) are git-ignored.
+    assert visible_names(committed) == visible_names(fresh), "the release folder's files differ from a fresh generation"
     assert read(release_path(aid)) == read(fresh / f"{aid}.ipynb"), (
         f"notebooks/{aid} is out of date: run `nbgrader generate_assignment {aid} --force` from the repository root")
 
 
 def test_release_holds_only_the_four_assignments():
     """Does notebooks/ hold the four assignments and nothing else?"""
-    assert sorted(p.name for p in (ROOT / "notebooks").iterdir()) == ASSIGNMENTS
+    assert visible_names(ROOT / "notebooks") == ASSIGNMENTS
     assert sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and not p.name.startswith(".")) == ASSIGNMENTS
 
 
