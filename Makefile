@@ -6,10 +6,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lab bench venv clean
+.PHONY: demo test lab bench bench-grading venv clean
 
+# The instructor's whole workflow on a sample class in build/demo_course/, then the handout's experiments.
 demo: $(STAMP)
 	@mkdir -p build
+	$(PY) -m autograder demo --dir build/demo_course
 	$(PY) -m reludrop_core experiment all --plot build/experiments.png
 
 test: $(STAMP)
@@ -21,6 +23,10 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
+
+# Autograding against plain notebook execution (about 5 minutes).
+bench-grading: $(STAMP)
+	$(PY) benchmarks/bench_pipeline.py
 
 venv: $(STAMP)
 

@@ -30,3 +30,48 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearOutput.remove_metadata_fields = {
     "collapsed", "scrolled", "execution", "ExecuteTime", "jupyter", "tags", "widgets", "slideshow", "vscode",
 }
+
+# --- Grading a whole class (autograder/, `python -m autograder`) ------------------------------------------------
+# What nbgrader does not do by default, each setting with its reason. The classes live in autograder/ and are
+# named by their dotted path, so generating the release does not import them.
+
+# Sanitizing: record what the student changed in cells that are not theirs (AuditSubmission, first, while
+# the submission is untouched), then nbgrader's own steps, with DeduplicateIds and OverwriteCells replaced by
+# versions that do not fail the notebook on a duplicated cell and that restore every read-only cell.
+c.Autograde.sanitize_preprocessors = [
+    "autograder.preprocessors.AuditSubmission",
+    "nbgrader.preprocessors.ClearOutput",
+    "autograder.preprocessors.DeduplicateCells",   # a duplicated cell: only its last copy keeps its grade id
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.preprocessors.RestoreCells",        # locked cells get their gradebook source and type back
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# A deleted test (or read-only) cell is put back from the gradebook and run: deleting a test never earns points.
+c.OverwriteCells.add_missing_cells = True
+
+# Grading: GradingExecute instead of nbgrader's Execute (limits, guard, a dead or stuck kernel never loses
+# the student), and ScoreErrorsOnly before SaveAutoGrades (stderr output is not an error).
+c.Autograde.autograde_preprocessors = [
+    "autograder.preprocessors.GradingExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "autograder.preprocessors.ScoreErrorsOnly",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Execute.timeout = 60                  # seconds per cell; the slowest reference cell takes about 2 s
+c.Execute.interrupt_on_timeout = True   # then interrupt; a kernel that ignores it is killed (GradingExecute)
+c.GradingExecute.notebook_timeout = 900  # seconds per notebook in all
+c.GradingExecute.memory_limit = 4096     # MiB of address space per kernel (a course notebook peaks near 1100)
+
+# Feedback: the student reads each failure's message, never the hidden tests' code or tracebacks.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.preprocessors.StudentFeedback",
+]
+
+# grades.csv: UTF-8 whatever the locale (student names may be Chinese), quoted as CSV must be.
+c.ExportApp.plugin_class = "autograder.export.GradesCsvExport"
