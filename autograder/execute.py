@@ -41,7 +41,7 @@ from traitlets import Bool, Dict, Integer
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
 
-from . import events
+from . import events, warm
 
 _GUARD = "__import__('autograder.guard', fromlist=['guard'])"
 
@@ -77,12 +77,19 @@ def bound_names(source):
     return names
 
 
+def _rlimits(limit_bytes):
+    """The kernel process's resource limits: its address space capped, no core dumps."""
+    limits = {resource.RLIMIT_CORE: (0, 0)}
+    if limit_bytes:
+        limits[resource.RLIMIT_AS] = (limit_bytes, limit_bytes)
+    return limits
+
+
 def _address_space_limit(limit_bytes):
-    """A preexec_fn for the kernel process: cap its address space, no core dumps."""
+    """A preexec_fn for the kernel process: apply ``_rlimits``."""
     def limit():
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if limit_bytes:
-            resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+        for which, value in _rlimits(limit_bytes).items():
+            resource.setrlimit(which, value)
     return limit
 
 
@@ -101,6 +108,9 @@ class GradingExecute(Execute):
     kernel_env = Dict(
         {"PYTHONSAFEPATH": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
         help="Environment variables set for the kernel (on top of the grader's own).").tag(config=True)
+    warm_kernels = Bool(
+        False, help="Fork each kernel from a template process that has done the imports (autograder.warm): "
+                    "about 0.5 s less per notebook; still one new kernel per notebook.").tag(config=True)
 
     # ------------------------------------------------------------------ the notebook
 
@@ -139,8 +149,12 @@ class GradingExecute(Execute):
         env = dict(os.environ)
         env.update({str(k): str(v) for k, v in self.kernel_env.items()})
         env.pop("JPY_PARENT_PID", None)
-        return {"env": env, "stdout": kernel_log, "stderr": kernel_log,
-                "preexec_fn": _address_space_limit(self.memory_limit * 1024 * 1024)}
+        options = {"env": env, "stdout": kernel_log, "stderr": kernel_log,
+                   "preexec_fn": _address_space_limit(self.memory_limit * 1024 * 1024)}
+        if self.warm_kernels:
+            self.kernel_manager_class = warm.WarmKernelManager
+            options["rlimits"] = _rlimits(self.memory_limit * 1024 * 1024)
+        return options
 
     @staticmethod
     def _name(cell, index):
