@@ -19,6 +19,12 @@ c.CourseDirectory.course_id = "reludrop"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
+# The gradebook: gradebook.db in this folder (sqlite), unless RELUDROP_DB_URL names another database, such as a
+# PostgreSQL server that several grading machines share (docs/grading-at-scale.md). `python -m autograder --db-url`
+# overrides both. Keep the password out of the URL when you can (~/.pgpass): the gradebook holds the hidden tests.
+if os.environ.get("RELUDROP_DB_URL"):
+    c.CourseDirectory.db_url = os.environ["RELUDROP_DB_URL"]
+
 # Only the assignment's own notebook is released: no caches, checkpoints or stray files.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.png"]
 

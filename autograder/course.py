@@ -22,6 +22,7 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
 from .export import GradesCsvExport
+from .parallel import serialize_sqlite
 
 
 class PipelineError(Exception):
@@ -52,7 +53,9 @@ class Course:
     def __init__(self, root=".", overrides=None):
         _tools_on_path()
         self.root = pathlib.Path(root).resolve()
+        self.overrides = overrides if overrides is not None else Config()
         self.config = load_config(self.root, overrides)
+        serialize_sqlite()
         self.coursedir = CourseDirectory(config=self.config)
         self.coursedir.root = str(self.root)
         log = logging.getLogger("autograder.nbgrader")

@@ -176,6 +176,10 @@ def _fill_scores(course, assignment, student, report, reasons):
                 nb_report.max_score = float(notebook.max_score)
                 continue
             cell_reasons = reasons.get(nb_report.name, {})
+            if nb_report.status == "not graded" and _autograded_in_gradebook(submitted):
+                # graded by another machine sharing this gradebook (--shard): its autograded/ folder has the reasons
+                nb_report.status = "graded"
+                cell_reasons = {g.name: _ELSEWHERE for g in submitted.grades if g.cell_type == "code"}
             for grade in sorted(submitted.grades, key=lambda g: _order(g, cell_reasons)):
                 manual = grade.cell_type != "code"
                 pending = bool(grade.needs_manual_grade)
@@ -191,6 +195,15 @@ def _fill_scores(course, assignment, student, report, reasons):
                                                  manual, pending, reason))
             nb_report.score = float(submitted.score)
             nb_report.max_score = float(submitted.max_score)
+
+
+_ELSEWHERE = "graded on another machine: the reason is in its autograded/ folder / 在另一台机器上批改，原因见那台机器的 autograded/"
+
+
+def _autograded_in_gradebook(submitted):
+    """Does the gradebook hold an autograded score for every test cell of this submitted notebook?"""
+    tests = [g for g in submitted.grades if g.cell_type == "code"]
+    return bool(tests) and all(g.auto_score is not None for g in tests)
 
 
 def _order(grade, reasons):
