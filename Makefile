@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lab bench bench-grading venv clean
+.PHONY: demo test lab bench bench-grading bench-class venv clean
 
 # The instructor's whole workflow on a sample class in build/demo_course/, then the handout's experiments.
 demo: $(STAMP)
@@ -27,6 +27,10 @@ bench: $(STAMP)
 # Autograding against plain notebook execution (about 5 minutes).
 bench-grading: $(STAMP)
 	$(PY) benchmarks/bench_pipeline.py
+
+# A synthetic class of 100 students graded by plain nbgrader and by `autograde --jobs 1` and `--jobs 2` (over an hour on 2 cores).
+bench-class: $(STAMP)
+	$(PY) benchmarks/bench_class.py
 
 venv: $(STAMP)
 

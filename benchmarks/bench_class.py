@@ -1,0 +1,633 @@
+"""Grading a whole synthetic class: plain nbgrader against ``python -m autograder autograde --jobs N``.
+
+    python benchmarks/bench_class.py                      # 100 students x 4 notebooks, stock, jobs1, jobs2
+    python benchmarks/bench_class.py --students 5         # a quick look (each kind of student once)
+    python benchmarks/bench_class.py --configs jobs1,jobs2 --json build/bench_class.json
+
+The class (``--students N``, ``--seed S``; the same class for the same N and S) is made from the course's
+own release and solutions, like ``autograder.samples``: about 55 % correct (the reference answers, some
+with harmless variations), 25 % typical mistakes (1-3 per notebook, from ``samples.MISTAKES`` and the
+pool below), 8 % blank or half done, 7 % broken files (not JSON, empty, a syntax error, saved under
+another name, missing) and 5 % hostile (one notebook from ``tests/pipeline_fixtures``: os._exit, a
+memory blow-up, rebinding numpy or the checks, stderr, edited or deleted test cells... and, about 1.5
+students per 100, a loop that costs the 60 s cell timeout: ``--timeouts K`` to choose).
+
+Every configuration grades an identical copy of the class in a fresh scratch course (released before the
+clock starts; the repository is not touched):
+
+* ``stock``: ``nbgrader autograde <assignment> --force``, one command per assignment, run from the course
+  folder: plain nbgrader with the course's ``nbgrader_config.py`` (the same preprocessors), serially;
+* ``jobsN``: ``python -m autograder --course DIR autograde --all --jobs N``;
+* ``pipeline``: the same without ``--jobs`` (its default).
+
+Afterwards every student x notebook x cell score is read from each run's gradebook: all runs must agree
+(exit 1 otherwise). The table gives wall time, notebooks per minute (students x 4 notebooks), seconds per
+student, the speed-up over ``stock`` and a linear projection to a 300-student class. Exit status: 0 when every
+run gave the same scores, 1 when they differ or a run failed, 2 for a bad command line.
+
+The default run grades 100 students three times: over an hour on 2 cores. Nothing else should run then.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import nbformat  # noqa: E402
+
+from nbgrader.api import Gradebook  # noqa: E402
+
+from autograder import samples  # noqa: E402
+from autograder.course import Course  # noqa: E402
+
+import pipeline_fixtures as fixtures  # noqa: E402  (tests/pipeline_fixtures: the hostile cases)
+
+BIN = pathlib.Path(sys.executable).parent
+TARGET = 3.0                              # throughput of the parallel pipeline over plain nbgrader
+PROJECT_TO = 300                          # students, for the projected times
+CELL_TIMEOUT = 60                         # c.Execute.timeout in nbgrader_config.py (only quoted in the output)
+
+# ---------------------------------------------------------------------- the mix
+
+MIX = [("correct", 0.55), ("mistakes", 0.25), ("blank/partial", 0.08), ("broken", 0.07), ("hostile", 0.05)]
+NON_ASCII = ["李雷", "韩梅梅", "王小明", "José_Núñez", "陈静", "Zoë", "刘洋", "赵敏"]
+
+#: Typical mistakes on top of ``samples.MISTAKES``: (assignment, answer cell) -> [(what, source)].
+#: ``@reference`` stands for the reference answer of that cell.
+MORE_MISTAKES = {
+    ("01_relu_network", "ReLU"): [
+        ("ReLU changes z in place", "def ReLU(z):\n    z[z < 0] = 0\n    return z\n"),
+    ],
+    ("01_relu_network", "sigmoid"): [
+        ("sigmoid overflows for large |z|", "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"),
+    ],
+    ("01_relu_network", "sigmoid_gradient"): [
+        ("sigmoid gradient s * (1 + s)", "def sigmoid_gradient(z):\n    s = sigmoid(z)\n    return s * (1 + s)\n"),
+    ],
+    ("01_relu_network", "softmax"): [
+        ("softmax normalised over the whole array",
+         "def softmax(z):\n    e = np.exp(z - np.max(z, axis=1, keepdims=True))\n    return e / e.sum()\n"),
+    ],
+    ("01_relu_network", "forward_propagate"): [
+        ("the output layer uses activate_fcn, not softmax",
+         "def forward_propagate(X, thetas, activate_fcn):\n"
+         "    z_out, a_out = [X], [X]\n"
+         "    for theta in thetas:\n"
+         "        z_out.append(a_out[-1] @ theta.T)\n"
+         "        a_out.append(activate_fcn(z_out[-1]))\n"
+         "    return z_out, a_out\n"),
+    ],
+    ("01_relu_network", "cost_fcn"): [
+        ("cost without 1/m",
+         "def cost_fcn(params, size, index, X, Y, activate_fcn):\n"
+         "    thetas = unpack_params(params, size)\n"
+         "    h = forward_propagate(X, thetas, activate_fcn)[1][-1]\n"
+         "    return float(-np.sum(Y * np.log(h)))\n"),
+    ],
+    ("01_relu_network", "backprop"): [
+        ("backprop without 1/m", None),          # made from the reference: see _edit_reference
+        ("backprop with the error's sign flipped", None),
+    ],
+    ("01_relu_network", "train"): [
+        ("train never passes ratio on", fixtures.TRAIN_WITHOUT_RATIO),
+        ("train updates the caller's params in place",
+         "def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient, ratio=0., step=-1):\n"
+         "    m = X.shape[0]\n"
+         "    if step == -1:\n"
+         "        step = m\n"
+         "    index = np.cumsum(np.array(size[1:]) * np.array(size[:-1]))\n"
+         "    g, cost = params, np.zeros(iters)\n"
+         "    for i in range(iters):\n"
+         "        if step < m:\n"
+         "            cost[i] = cost_fcn(g, size, index, X, Y, activate_fcn)\n"
+         "        for j in range(0, m, step):\n"
+         "            J, grad = backprop(g, size, index, X[j:j + step], Y[j:j + step], activate_fcn,\n"
+         "                               activate_fcn_gradient, ratio)\n"
+         "            g -= alpha * grad\n"
+         "        if step >= m:\n"
+         "            cost[i] = J\n"
+         "    return g, cost\n"),
+    ],
+    ("02_softmax_comparison", "softmax_gradient"): [
+        ("the Jacobian of the first sample only",
+         "def softmax_gradient(z):\n    s = softmax(z)[0]\n    return np.diag(s) - np.outer(s, s)\n"),
+        ("the Jacobian with its sign flipped",
+         "def softmax_gradient(z):\n    s = softmax(z)\n    return s[:, :, None] * (s[:, None, :] - np.eye(s.shape[1]))\n"),
+    ],
+    ("03_sigmoid_dropout", "Dropout"): [
+        ("Dropout keeps ratio of the nodes instead of 1 - ratio",
+         "def Dropout(size, ratio):\n"
+         "    num = int(np.round(size * ratio))\n"
+         "    ym = np.zeros(size)\n"
+         "    ym[np.random.permutation(size)[:num]] = size / max(num, 1)\n"
+         "    return ym\n"),
+    ],
+    ("03_sigmoid_dropout", "forward_propagate_dropout"): [
+        ("the mask is applied before the activation",
+         "def forward_propagate_dropout(X, thetas, activate_fcn, ratio):\n"
+         "    z_out, a_out = [X], [X]\n"
+         "    for theta in thetas[:-1]:\n"
+         "        z_out.append(a_out[-1] @ theta.T)\n"
+         "        a_out.append(activate_fcn(z_out[-1] * Dropout(theta.shape[0], ratio)))\n"
+         "    z_out.append(a_out[-1] @ thetas[-1].T)\n"
+         "    a_out.append(softmax(z_out[-1]))\n"
+         "    return z_out, a_out\n"),
+    ],
+    ("03_sigmoid_dropout", "backprop"): [
+        ("backprop returns the cost with Dropout", None),
+    ],
+    ("04_relu_dropout", "ReLU_dropout_gradient"): [
+        ("the Dropout gain forgotten (plain ReLU gradient)",
+         "def ReLU_dropout_gradient(z, a):\n    return (np.asarray(z) > 0).astype(np.float64)\n"),
+        ("a / z everywhere (nan where z = 0)", "def ReLU_dropout_gradient(z, a):\n    return a / z\n"),
+    ],
+}
+
+#: Answers that keep every mark: a correct student's harmless variations. (assignment, cell) -> [(what, source)].
+VARIATIONS = {
+    ("01_relu_network", "ReLU"): [
+        ("ReLU with np.where", "def ReLU(z):\n    z = np.asarray(z, dtype=np.float64)\n    return np.where(z > 0, z, 0.0)\n"),
+        ("a debug print after ReLU", "@reference\n\nprint('ReLU ok?', ReLU(np.array([[-1.0, 2.0]])))\n"),
+    ],
+    ("01_relu_network", "softmax"): [
+        ("softmax with np.max / np.sum",
+         "def softmax(z):\n    z = np.asarray(z, dtype=np.float64)\n"
+         "    e = np.exp(z - np.max(z, axis=1, keepdims=True))\n    return e / np.sum(e, axis=1, keepdims=True)\n"),
+    ],
+    ("03_sigmoid_dropout", "Dropout"): [
+        ("Dropout with comments", "# 先算保留几个节点 / how many nodes stay\n@reference\n"),
+    ],
+    ("04_relu_dropout", "ReLU_dropout_gradient"): [
+        ("a / z that warns at z = 0, then fixed (samples: 王芳)",
+         samples.MISTAKES["王芳"][("04_relu_dropout", "ReLU_dropout_gradient")]),
+    ],
+}
+WRITTEN = ["（作答）见上面的实验结果。", "Dropout 让训练更慢，但在有噪声的测试集上更稳。",
+           "I think the exact gradient matters because the handout's shortcut shrinks it."]
+SCRATCH_CELL = "# 我自己试一试 / trying things out\nprint('还行 / fine')\n"
+
+#: The hostile cases (all on notebook 01, from tests/pipeline_fixtures). The ``--timeouts`` first hostile students
+#: get the two that cost a cell timeout, in turn; the others get the rest, in this order (a small class gets the
+#: first ones: a dead kernel, the memory limit, tampering, stderr, edited and deleted tests).
+TIMEOUT_CASES = ["infinite_loop", "catches_interrupt"]
+HOSTILE_CASES = ["os_exit", "memory_hog", "rebinds_numpy", "writes_stderr", "edited_test", "deleted_cells",
+                 "rebinds_check", "rebinds_checks_name", "duplicated_test", "retyped_cells", "silences_tracebacks",
+                 "extra_files"]
+BROKEN = ["not JSON (half-saved)", "an empty file", "a syntax error", "saved under another name",
+          "no notebook in the folder", "assignment not handed in"]
+
+
+def _edit_reference(what, reference):
+    """The mistakes that are the reference answer with one thing changed."""
+    edits = {
+        "backprop without 1/m": ("delta = (h - Y) / m", "delta = h - Y"),
+        "backprop with the error's sign flipped": ("delta = (h - Y) / m", "delta = (Y - h) / m"),
+        "backprop returns the cost with Dropout": ("cost = float(", "h = a_out[-1]\n    cost = float("),
+    }
+    old, new = edits[what]
+    assert old in reference, f"{what}: the reference answer changed; update bench_class.py"
+    return reference.replace(old, new, 1)
+
+
+def mistake_pool(course, assignment):
+    """[(cell, what, source)] for one notebook: samples.MISTAKES (not the ones that keep their marks) and ours."""
+    reference = samples.solution_answers(course, assignment, assignment)
+    pool = []
+    for student, answers in samples.MISTAKES.items():
+        for (a, cell), source in answers.items():
+            # chen_jing's is a syntax error (see BROKEN); 王芳's notebook-04 answer warns but keeps its marks
+            if a == assignment and student != "chen_jing" and (student, a) != ("王芳", "04_relu_dropout"):
+                pool.append((cell, f"{cell}: samples.MISTAKES[{student}]", source))
+    for (a, cell), entries in MORE_MISTAKES.items():
+        if a == assignment:
+            for what, source in entries:
+                pool.append((cell, what, source if source is not None else _edit_reference(what, reference[cell])))
+    return pool
+
+
+def allocate(n, mix):
+    """Counts per kind summing to n (largest remainder); with n >= len(mix) every kind at least once."""
+    raw = [n * share for _, share in mix]
+    counts = [int(x) for x in raw]
+    for i in sorted(range(len(mix)), key=lambda i: raw[i] - counts[i], reverse=True)[: n - sum(counts)]:
+        counts[i] += 1
+    if n >= len(mix):
+        for i in range(len(mix)):
+            while counts[i] == 0:
+                donor = max(range(len(mix)), key=lambda j: counts[j])
+                counts[donor] -= 1
+                counts[i] += 1
+    return dict(zip((k for k, _ in mix), counts))
+
+
+def student_ids(n, rng):
+    ids = [f"s{i:03d}" for i in range(1, n + 1)]
+    for k, i in enumerate(sorted(rng.sample(range(n), min(n, max(1, round(n * 0.04)))))):
+        name = NON_ASCII[k % len(NON_ASCII)]
+        ids[i] = name if k < len(NON_ASCII) else f"{name}{i + 1}"
+    return ids
+
+
+def plan_class(course, n, seed, timeouts=None):
+    """{student: (kind, what, {assignment: spec})}; a spec says how to write that notebook (see ``write``)."""
+    rng = random.Random(seed)
+    assignments = course.source_assignments()
+    counts = allocate(n, MIX)
+    kinds = [k for k, c in counts.items() for _ in range(c)]
+    rng.shuffle(kinds)
+    ids = student_ids(n, rng)
+    hostile = [i for i, k in enumerate(kinds) if k == "hostile"]
+    if timeouts is None:
+        timeouts = round(n * 0.015)
+    timeouts = min(timeouts, len(hostile))
+    hostile_case = {i: (TIMEOUT_CASES[j % 2] if j < timeouts else HOSTILE_CASES[(j - timeouts) % len(HOSTILE_CASES)])
+                    for j, i in enumerate(hostile)}
+    answer_cells = [(a, cell) for a in assignments for cell in samples.solution_answers(course, a, a)]
+    pools = {a: mistake_pool(course, a) for a in assignments}
+
+    plan = {}
+    for i, (student, kind) in enumerate(zip(ids, kinds)):
+        specs = {a: {"written": rng.choice(WRITTEN)} for a in assignments}
+        what = ""
+        if kind == "correct":
+            varied = []
+            for a in assignments:
+                options = [(cell, w, s) for (aa, cell), entries in VARIATIONS.items() if aa == a for w, s in entries]
+                if options and rng.random() < 0.3:
+                    cell, w, source = rng.choice(options)
+                    specs[a]["answers"] = {cell: source}
+                    varied.append(w)
+                if rng.random() < 0.15:
+                    specs[a]["scratch"] = True
+                    varied.append(f"a scratch cell in {a[:2]}")
+            what = "; ".join(varied) or "the reference answers"
+        elif kind == "mistakes":
+            chosen = []
+            wrong = [a for a in assignments if rng.random() < 0.6] or [rng.choice(assignments)]
+            for a in wrong:
+                by_cell = {}
+                for cell, w, source in pools[a]:
+                    by_cell.setdefault(cell, []).append((w, source))
+                cells = rng.sample(sorted(by_cell), min(len(by_cell), rng.randint(1, 3)))
+                specs[a]["answers"] = {}
+                for cell in cells:
+                    w, source = rng.choice(by_cell[cell])
+                    specs[a]["answers"][cell] = source
+                    chosen.append(w)
+            what = "; ".join(chosen)
+        elif kind == "blank/partial":
+            if rng.random() < 0.5:
+                for a in assignments:
+                    specs[a]["fill"] = set()
+                what = "blank: the release unchanged"
+            else:
+                done = set(answer_cells[: rng.randint(1, len(answer_cells) // 2)])
+                for a in assignments:
+                    specs[a]["fill"] = {cell for aa, cell in done if aa == a}
+                what = f"partial: the first {len(done)} of {len(answer_cells)} answers"
+        elif kind == "broken":
+            how, a = rng.choice(BROKEN), rng.choice(assignments)
+            spec = specs[a]
+            if how == "not JSON (half-saved)":
+                spec["raw"] = fixtures.CASES["not_json"].raw
+            elif how == "an empty file":
+                spec["raw"] = lambda text: ""
+            elif how == "a syntax error":
+                cell = rng.choice(sorted(samples.solution_answers(course, a, a)))
+                spec["answers"] = {cell: "@reference\nprint('调试 / debug'\n"}
+                how += f" in {cell}"
+            elif how == "saved under another name":
+                spec["name"] = f"{a}-副本"
+            elif how == "no notebook in the folder":
+                spec["name"] = None
+                spec["files"] = {"笔记.txt": "忘了交 notebook / forgot the notebook\n"}
+            else:
+                spec["skip"] = True
+            what = f"{a}: {how}"
+        else:
+            case = hostile_case[i]
+            specs["01_relu_network"]["case"] = case
+            what = f"01: {case} ({fixtures.CASES[case].what})"
+        plan[student] = (kind, what, specs)
+    return plan
+
+
+def write(course, student, assignment, spec):
+    """Write one notebook of ``student`` under ``submitted/``, as ``spec`` says.
+
+    spec keys: answers {cell: source, "@reference" = the reference}, fill (the answer cells filled in, default all),
+    written (text of written answers), scratch (add a cell of the student's own), case (a tests/pipeline_fixtures
+    case name), raw (fn(text) -> text), name (the file name; None: no notebook), files (extra files), skip.
+    """
+    if spec.get("skip"):
+        return
+    folder = course.path("submitted", student, assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    case = fixtures.CASES[spec["case"]] if spec.get("case") else None
+    nb = samples.release_notebook(course, assignment, assignment)
+    reference = samples.solution_answers(course, assignment, assignment)
+    answers = dict(spec.get("answers", {}))
+    if case is not None:
+        answers.update(case.answers)
+    fill = spec.get("fill")
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("solution"):
+            continue
+        if fill is not None and meta["grade_id"] not in fill:
+            continue                                 # left as released
+        if cell.cell_type == "code":
+            cell.source = answers.get(meta["grade_id"], "@reference").replace("@reference", reference[meta["grade_id"]])
+        else:
+            cell.source = spec.get("written", samples.WRITTEN)
+    if spec.get("scratch"):
+        nb.cells.append(nbformat.v4.new_code_cell(SCRATCH_CELL))
+    if case is not None and case.edit is not None:
+        nb = case.edit(nb)
+    text = nbformat.writes(nb)
+    raw = spec.get("raw") or (case.raw if case is not None else None)
+    if raw is not None:
+        text = raw(text)
+    name = spec.get("name", case.notebook_name if case is not None else assignment)
+    if name is not None:
+        (folder / f"{name}.ipynb").write_text(text, encoding="utf-8")
+    files = dict(case.files if case is not None else {})
+    files.update(spec.get("files", {}))
+    for relative, content in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+
+
+def build_class(course, n, seed, timeouts=None):
+    plan = plan_class(course, n, seed, timeouts)
+    for student, (_, _, specs) in plan.items():
+        for assignment, spec in specs.items():
+            write(course, student, assignment, spec)
+    return plan
+
+
+def print_mix(plan, n, seed):
+    counts = {}
+    for kind, _, _ in plan.values():
+        counts[kind] = counts.get(kind, 0) + 1
+    print(f"class: {n} students x 4 notebooks, seed {seed}")
+    print("  " + ", ".join(f"{kind} {counts.get(kind, 0)} ({counts.get(kind, 0) / n:.0%})" for kind, _ in MIX))
+    for kind in ("mistakes", "blank/partial", "broken", "hostile"):
+        shown = [(s, what) for s, (k, what, _) in plan.items() if k == kind]
+        limit = 6 if kind == "mistakes" else 20
+        for student, what in shown[:limit]:
+            print(f"  {kind:13s} {student}: {what}")
+        if len(shown) > limit:
+            print(f"  {kind:13s} ... and {len(shown) - limit} more")
+    non_ascii = [s for s in plan if not s.isascii()]
+    print(f"  non-ASCII ids: {', '.join(non_ascii) or 'none'}")
+    slow = timeout_students(plan)
+    print(f"  cell timeouts: {len(slow)} student(s) ({', '.join(slow) or 'none'}) run into the {CELL_TIMEOUT} s cell "
+          f"timeout: about {CELL_TIMEOUT} s or more each, in every configuration")
+
+
+def timeout_students(plan):
+    return [s for s, (_, _, specs) in plan.items() if any(sp.get("case") in TIMEOUT_CASES for sp in specs.values())]
+
+
+# ---------------------------------------------------------------------- the runs
+
+def command(config, folder):
+    if config == "stock":
+        return None                              # one nbgrader call per assignment, see run()
+    base = [sys.executable, "-m", "autograder", "--course", str(folder), "autograde", "--all"]
+    if config == "pipeline":
+        return base
+    return base + ["--jobs", str(int(config[len("jobs"):]))]
+
+
+def run(config, folder, assignments, log):
+    """Grade the class in ``folder`` with ``config``; returns (seconds, [exit codes])."""
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    if config == "stock":
+        calls = [[str(BIN / "nbgrader"), "autograde", a, "--force"] for a in assignments]
+    else:
+        calls = [command(config, folder)]
+    codes = []
+    start = time.perf_counter()
+    with open(log, "w", encoding="utf-8") as out:
+        for call in calls:
+            out.write(f"$ {' '.join(call)}\n")
+            out.flush()
+            process = subprocess.Popen(call, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
+            while True:
+                try:
+                    codes.append(process.wait(timeout=60))
+                    break
+                except subprocess.TimeoutExpired:
+                    done = len(list((folder / "autograded").glob("*/*/*.ipynb")))
+                    print(f"    ... {time.perf_counter() - start:5.0f} s, {done} notebooks autograded", flush=True)
+    return time.perf_counter() - start, codes
+
+
+def scores(folder):
+    """{(student, assignment, notebook, cell): (score, max_score, auto)} from the course's gradebook."""
+    course = Course(folder)
+    found = {}
+    with Gradebook(course.db_url, course.coursedir.course_id) as gb:
+        for assignment in gb.assignments:
+            for submission in assignment.submissions:
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        found[(submission.student.id, assignment.name, notebook.name, grade.name)] = (
+                            float(grade.score), float(grade.max_score), grade.cell.cell_type == "code")
+    return found
+
+
+def compare(results):
+    """Mismatches between runs ([(key, {config: score or None})]) and the keys missing from some runs.
+
+    A cell missing from a run's gradebook (no submission recorded, e.g. a folder without a notebook under plain
+    nbgrader) counts as 0, as in nbgrader's own export; only a different score is a mismatch.
+    """
+    keys = sorted(set().union(*(r.keys() for r in results.values())))
+    mismatches, absent = [], 0
+    for key in keys:
+        got = {config: (r[key][0] if key in r else None) for config, r in results.items()}
+        if None in got.values():
+            absent += 1
+        if len({0.0 if v is None else v for v in got.values()}) > 1:
+            mismatches.append((key, got))
+    return keys, mismatches, absent
+
+
+def by_kind(plan, found):
+    """Per kind: share of the autograded points earned (a sanity check of the generator)."""
+    earned, possible = {}, {}
+    for (student, *_), (score, max_score, auto) in found.items():
+        if auto and student in plan:
+            kind = plan[student][0]
+            earned[kind] = earned.get(kind, 0) + score
+            possible[kind] = possible.get(kind, 0) + max_score
+    return {kind: earned[kind] / possible[kind] for kind in earned if possible[kind]}
+
+
+# ---------------------------------------------------------------------- main
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--students", type=int, default=100, help="students in the class (default 100)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the class (default 0)")
+    parser.add_argument("--configs", default="stock,jobs1,jobs2",
+                        help="comma-separated: stock, jobsN, pipeline (no --jobs); default stock,jobs1,jobs2")
+    parser.add_argument("--timeouts", type=int, help="hostile students whose loop costs the cell timeout "
+                                                     "(default: 1.5 per 100 students, rounded)")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--keep", help="build the scratch courses in this (new or empty) folder and keep them")
+    parser.add_argument("--mix-only", action="store_true", help="make the class, print its mix, grade nothing")
+    args = parser.parse_args(argv)
+
+    configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    for config in configs:
+        if not (config in ("stock", "pipeline") or (config.startswith("jobs") and config[4:].isdigit()
+                                                    and int(config[4:]) >= 1)):
+            parser.error(f"unknown configuration {config!r}: use stock, jobsN (N >= 1) or pipeline")
+    if len(set(configs)) != len(configs):
+        parser.error("a configuration is named twice")
+    if args.students < 1:
+        parser.error("--students must be at least 1")
+    if any(c.startswith("jobs") for c in configs):
+        help_text = subprocess.run([sys.executable, "-m", "autograder", "autograde", "--help"], cwd=ROOT,
+                                   capture_output=True, text=True).stdout
+        if "--jobs" not in help_text:
+            print("error: `python -m autograder autograde` has no --jobs option yet; "
+                  "run with --configs stock,pipeline", file=sys.stderr)
+            return 2
+    if os.environ.pop("RELUDROP_DB_URL", None):
+        print("note: RELUDROP_DB_URL is ignored here: every run uses its own scratch sqlite gradebook")
+
+    if args.keep:
+        tmp = pathlib.Path(args.keep).resolve()
+        if tmp.exists() and any(tmp.iterdir()):
+            parser.error(f"--keep {tmp}: choose a new or empty folder")
+        tmp.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = pathlib.Path(tempfile.mkdtemp(prefix="reludrop-bench-class-"))
+    try:
+        return _bench(args, configs, tmp)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _bench(args, configs, tmp):
+    template = samples.scratch_course(ROOT, tmp / "template")
+    course = Course(template)
+    assignments = course.source_assignments()
+    for assignment in assignments:
+        course.release(assignment)
+    plan = build_class(course, args.students, args.seed, args.timeouts)
+    notebooks = args.students * len(assignments)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; configurations: {', '.join(configs)}")
+    print_mix(plan, args.students, args.seed)
+    print()
+    if args.mix_only:
+        return 0
+
+    figures, results, failed = {}, {}, []
+    for config in configs:
+        folder = tmp / config
+        shutil.copytree(template, folder)       # released, same gradebook and submitted/, nothing graded
+        log = tmp / f"{config}.log"
+        shown = " ".join(command(config, "DIR")) if config != "stock" else \
+            f"nbgrader autograde <assignment> --force  (x{len(assignments)})"
+        print(f"{config}: {shown}", flush=True)
+        seconds, codes = run(config, folder, assignments, log)
+        results[config] = scores(folder)
+        # stock: nbgrader exits 1 when a student's notebook cannot be graded; ours: 1 when something needs attention
+        if any(code not in (0, 1) for code in codes) or not results[config]:
+            failed.append(config)
+            tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+            print(f"  {config} FAILED (exit {codes}); the end of its log:\n    " + "\n    ".join(tail))
+        figures[config] = {"seconds": round(seconds, 1), "exit_codes": codes,
+                           "notebooks_per_min": round(notebooks / seconds * 60, 2),
+                           "seconds_per_student": round(seconds / args.students, 2),
+                           f"projected_{PROJECT_TO}_students_s": round(seconds / args.students * PROJECT_TO, 1)}
+        print(f"  {seconds:.1f} s, exit {codes}, {len(results[config])} cell scores in the gradebook", flush=True)
+
+    keys, mismatches, absent = compare(results)
+    stock = figures.get("stock", {}).get("seconds")
+    for config, row in figures.items():
+        row["speedup_vs_stock"] = round(stock / row["seconds"], 2) if stock else None
+
+    print()
+    print(f"{args.students} students x {len(assignments)} notebooks = {notebooks} notebooks; "
+          f"{len(timeout_students(plan))} student(s) cost a {CELL_TIMEOUT} s cell timeout in every configuration")
+    print(f"{'config':10s} {'wall':>9s} {'notebooks/min':>14s} {'s/student':>10s} {'vs stock':>9s} "
+          f"{f'{PROJECT_TO} students':>14s}")
+    for config, row in figures.items():
+        speed = f"{row['speedup_vs_stock']:.2f}x" if row["speedup_vs_stock"] else "-"
+        projected = row[f"projected_{PROJECT_TO}_students_s"]
+        print(f"{config:10s} {row['seconds']:8.1f}s {row['notebooks_per_min']:14.1f} {row['seconds_per_student']:10.2f} "
+              f"{speed:>9s} {projected / 60:11.1f} min")
+    candidates = {c: r["speedup_vs_stock"] for c, r in figures.items() if c != "stock" and r["speedup_vs_stock"]}
+    if candidates:
+        best = max(candidates, key=candidates.get)
+        met = candidates[best] >= TARGET
+        print(f"target: >= {TARGET:g}x stock throughput: {'met' if met else 'NOT met'} "
+              f"(best: {best}, {candidates[best]:.2f}x)")
+    else:
+        best, met = None, None
+        print(f"target: >= {TARGET:g}x stock throughput: not measured (needs stock and a jobs configuration)")
+
+    print()
+    shown = max(results, key=lambda c: len(results[c]))      # the gradebook with the most cells (0 for missing work)
+    reference = results[shown]
+    kinds = by_kind(plan, reference)
+    print(f"points earned by kind ({shown}, autograded cells): "
+          + ", ".join(f"{k} {kinds[k]:.0%}" for k, _ in MIX if k in kinds))
+    lost = sorted({key[0] for key, (score, max_score, auto) in reference.items()
+                   if auto and score < max_score and plan.get(key[0], ("",))[0] == "correct"})
+    if lost:
+        print(f"note: correct student(s) lost points: {', '.join(lost)} (the generator or the grader is wrong)")
+    if len(results) > 1:
+        if mismatches:
+            print(f"SCORES DIFFER between runs: {len(mismatches)} of {len(keys)} cells")
+            for (student, assignment, notebook, cell), got in mismatches[:40]:
+                print(f"  {student} / {notebook} / {cell}: "
+                      + ", ".join(f"{c} {'absent' if v is None else f'{v:g}'}" for c, v in got.items()))
+            if len(mismatches) > 40:
+                print(f"  ... and {len(mismatches) - 40} more")
+        else:
+            print(f"scores: identical in all {len(results)} runs ({len(keys)} cells)")
+        if absent:
+            print(f"  ({absent} cell(s) are in some gradebooks only, scored 0 where present: counted as 0)")
+
+    if args.json:
+        out = {"students": args.students, "seed": args.seed, "notebooks": notebooks, "cores": os.cpu_count(),
+               "python": sys.version.split()[0], "cell_timeout_s": CELL_TIMEOUT,
+               "mix": {k: sum(1 for v in plan.values() if v[0] == k) for k, _ in MIX},
+               "timeout_students": timeout_students(plan),
+               "students_by_kind": {s: {"kind": k, "what": w} for s, (k, w, _) in plan.items()},
+               "configs": figures, "target": {"speedup": TARGET, "best": best, "met": met},
+               "scores_identical": not mismatches, "cells": len(keys), "cells_absent_somewhere": absent,
+               "mismatches": [{"student": k[0], "assignment": k[1], "notebook": k[2], "cell": k[3], "scores": got}
+                              for k, got in mismatches],
+               "points_by_kind": kinds, "failed_configs": failed}
+        pathlib.Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        pathlib.Path(args.json).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"figures: {args.json}")
+    if args.keep:
+        print(f"scratch courses and logs kept in {tmp}")
+    return 1 if mismatches or failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
