@@ -262,6 +262,22 @@ def test_eta_comes_from_the_pace_so_far():
     assert parallel.duration(3725) == "1 h 02 min" and parallel.duration(245) == "4 min 05 s"
 
 
+def test_on_a_terminal_a_bar_with_the_eta_is_redrawn_under_the_lines():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    now, lines, terminal = [0.0], [], Terminal()
+    progress = parallel.Progress(4, 2, out=lines.append, stream=terminal, clock=lambda: now[0])
+    progress.draw()
+    now[0] = 12.0
+    progress.finished(samples_report())
+    drawn = terminal.getvalue().split("\r")[-1]
+    assert drawn.startswith("[#######" + "." * 21 + "] 1/4  25%") and "ETA 36 s" in drawn
+    progress.close()
+    assert terminal.getvalue().endswith("\r\033[K") and lines[-1].startswith("graded 1 submission(s)")
+
+
 def samples_report():
     from autograder.report import SubmissionReport
     return SubmissionReport("张伟", "01_relu_network")
