@@ -262,13 +262,13 @@ def main(argv=None):
     # notebook, still a new process for each. Plain `nbgrader autograde` keeps nbgrader's cold kernels.
     overrides.GradingExecute.warm_kernels = not args.cold_kernels
     try:
-        if args.command == "demo":
-            return demo(pathlib.Path(args.course).resolve(), args.dir, jobs=args.jobs, overrides=overrides)
-        course = Course(args.course, overrides)
-        shard = _shard(course, args)
         jobs = getattr(args, "jobs", 1)
         if jobs < 1:
             raise PipelineError(f"--jobs {jobs}: give at least 1 (the default is the number of cores)")
+        if args.command == "demo":
+            return demo(pathlib.Path(args.course).resolve(), args.dir, jobs=jobs, overrides=overrides)
+        course = Course(args.course, overrides)
+        shard = _shard(course, args)
         if args.command == "release":
             release(course, args.assignments or None)
             return 0
