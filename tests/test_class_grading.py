@@ -243,7 +243,7 @@ def test_shards_need_a_shared_gradebook_and_jobs_must_be_positive(template, tmp_
     run = autograder(root, "autograde", "--all", "--jobs", "0")
     assert run.returncode == 2 and "--jobs 0" in run.stderr
     run = autograder(root, "autograde", "--all", "--shard", "2/1", db_url="postgresql+psycopg2://nobody@127.0.0.1:1/x")
-    assert run.returncode == 2
+    assert run.returncode == 2 and "--shard 2/1: i must be between 1 and n" in run.stderr
     assert not (root / "autograded").exists()
 
 
