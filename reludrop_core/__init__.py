@@ -33,8 +33,11 @@ from .dropout import Dropout, forward_propagate_dropout, gains_from_forward
 from .gradcheck import gradient_check, layer_errors, numerical_gradient, rel_error
 from .network import (
     backprop,
+    backward_propagate,
     cost_fcn,
+    cross_entropy,
     forward_propagate,
+    forward_propagate_masked,
     handout_cost,
     init_params,
     layer_index,
@@ -53,7 +56,7 @@ __all__ = [
     "DIGITS", "LABELS", "load_digits", "noisy_digits", "flatten_images", "unflatten_images",
     # network
     "forward_propagate", "cost_fcn", "handout_cost", "backprop", "init_params", "layer_index",
-    "pack_params", "unpack_params", "predict",
+    "pack_params", "unpack_params", "predict", "forward_propagate_masked", "backward_propagate", "cross_entropy",
     # dropout
     "Dropout", "forward_propagate_dropout", "gains_from_forward",
     # training

@@ -129,6 +129,74 @@ def as_thetas(thetas, n_features, size=None):
     return out
 
 
+def _is_list(obj):
+    return not isinstance(obj, np.ndarray) and hasattr(obj, "__len__") and hasattr(obj, "__getitem__")
+
+
+def _check_list(name, items, count, zh_what, en_what, zh_entries, en_entries):
+    """Check that ``items`` is a list (or tuple, not an ndarray) of ``count`` entries; the messages say what it holds."""
+    if not _is_list(items):
+        raise TypeError(message(f"{name} 必须是{zh_what}。", f"{name} must be {en_what}."))
+    if len(items) != count:
+        raise ValueError(message(f"{name} 应有 {zh_entries}，收到 {len(items)} 项。",
+                                 f"{name} must have {en_entries}, got {len(items)}."))
+
+
+def as_layers(name, arrays, widths, m=None):
+    """Return a forward pass's list (``z_out`` or ``a_out``) as float64 ndarrays, ``arrays[i]`` of shape (m, widths[i]).
+
+    ``widths`` are the layer widths ``size``; with ``m=None`` the rows of ``arrays[0]`` give m.
+    """
+    n = len(widths)
+    _check_list(name, arrays, n,
+                "每层一个数组的列表（第 0 项是输入 X），即 forward_propagate 返回的那样",
+                "a list with one array per layer (the input X first), as forward_propagate returns it",
+                f"L + 1 = {n} 项（输入 X 和每层一项）", f"L + 1 = {n} entries (the input X and one per layer)")
+    out = []
+    for i, (a, w) in enumerate(zip(arrays, widths)):
+        arr = as_matrix(f"{name}[{i}]", a)
+        m = arr.shape[0] if m is None else m
+        if arr.shape != (m, w):
+            raise ValueError(message(
+                f"{name}[{i}] 的形状是 {arr.shape}，但第 {i} 层应为 (样本数 m, size[{i}]) = ({m}, {w})。",
+                f"{name}[{i}] has shape {arr.shape} but layer {i} needs (m samples, size[{i}]) = ({m}, {w}).",
+            ))
+        out.append(arr)
+    return out
+
+
+def as_gains(name, gains, m, widths):
+    """Return Dropout gains, one float64 array per hidden layer, or None (no Dropout).
+
+    ``gains[i]`` may have shape (widths[i],) (one mask for all samples, as ``Dropout`` draws it),
+    (1, widths[i]) or (m, widths[i]) (one row per sample, as ``gains_from_forward`` reads them back).
+    """
+    if gains is None:
+        return None
+    n = len(widths)
+    _check_list(name, gains, n,
+                "每个隐层一个 Dropout 掩码（增益）的列表，或 None（不做 Dropout）",
+                "a list with one Dropout mask (gains) per hidden layer, or None (no Dropout)",
+                f"L - 1 = {n} 项（每个隐层一项，隐层宽度为 {list(widths)}）",
+                f"L - 1 = {n} entries (one per hidden layer, widths {list(widths)})")
+    out = []
+    for i, (g, w) in enumerate(zip(gains, widths)):
+        arr = as_float(f"{name}[{i}]", g)
+        if arr.shape not in ((w,), (1, w), (m, w)):
+            raise ValueError(message(
+                f"{name}[{i}] 的形状是 {arr.shape}，但第 {i + 1} 层（隐层）有 {w} 个节点：应为 ({w},) 或 ({m}, {w})。",
+                f"{name}[{i}] has shape {arr.shape} but hidden layer {i + 1} has {w} nodes: it must be ({w},) "
+                f"or ({m}, {w}).",
+            ))
+        if not np.isfinite(arr).all():
+            raise ValueError(message(
+                f"{name}[{i}] 含有 NaN 或无穷大：掩码的值应为 0（丢弃）或增益 size/num（保留）。",
+                f"{name}[{i}] contains NaN or infinity: a mask holds 0 (dropped) or the gain size/num (kept).",
+            ))
+        out.append(arr)
+    return out
+
+
 def as_one_hot(Y, m, k):
     """Return ``Y`` as a float64 (m, k) one-hot matrix, or explain what is wrong."""
     Y = as_matrix("Y", Y)

@@ -53,6 +53,7 @@ def forward_propagate_dropout(X, thetas, activate_fcn, ratio, seed=None):
 
     Hidden layer i+1 computes ``a = activate_fcn(z) * Dropout(size[i+1], ratio)``,
     one fresh mask per layer per call; the output layer is plain softmax.
+    To replay a pass with masks you already have, use ``forward_propagate_masked``.
 
     Parameters
     ----------
@@ -96,6 +97,7 @@ def gains_from_forward(z_out, a_out, activate_fcn):
     Returns
     -------
     gains : list of L - 1 ndarrays, gains[i] of shape (m, size[i+1]), one per hidden layer
+        What ``backward_propagate`` takes as ``gains`` to backpropagate through that pass.
     """
     gains = []
     for z, a in zip(z_out[1:-1], a_out[1:-1]):

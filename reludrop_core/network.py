@@ -11,7 +11,17 @@ ends.
 import numpy as np
 
 from . import _checks
-from ._checks import as_generator, as_matrix, as_one_hot, as_params, as_size, check_activation, message
+from ._checks import (
+    as_gains,
+    as_generator,
+    as_layers,
+    as_matrix,
+    as_one_hot,
+    as_params,
+    as_size,
+    check_activation,
+    message,
+)
 from .activations import _softmax, activation_backward
 
 #: Smallest positive float64: log(h) is taken of max(h, TINY) so that a
@@ -144,10 +154,71 @@ def forward_propagate(X, thetas, activate_fcn):
     return _propagate(X, _checks.as_thetas(thetas, X.shape[1]), activate_fcn)
 
 
+def forward_propagate_masked(X, thetas, activate_fcn, masks=None):
+    """Forward propagation with these Dropout masks (gains) frozen on the hidden layers.
+
+    ``forward_propagate_dropout`` draws fresh masks on every call; this one
+    applies the masks it is given, so that a forward pass with Dropout can
+    be replayed exactly (by a gradient check, or by the grader with the
+    masks a student's code drew). Hidden layer i+1 computes
+    ``a = activate_fcn(z) * masks[i]``; ``z_out`` keeps the unmasked linear
+    outputs, and the output layer is plain softmax.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+    thetas : list of L arrays, thetas[i] of shape (size[i+1], size[i])
+    activate_fcn : callable
+    masks : list of L - 1 array_like, or None
+        ``masks[i]`` holds the gains of hidden layer i+1 (0 for a dropped
+        node, ``size / num`` for a kept one), of shape (size[i+1],), one mask
+        for every sample as ``Dropout`` draws it, or (m, size[i+1]), one row
+        per sample as ``dropout.gains_from_forward`` reads them back.
+        None means no Dropout: the same as ``forward_propagate``.
+
+    Returns
+    -------
+    z_out, a_out : lists of L + 1 ndarrays of shape (m, size[i]), as ``forward_propagate``
+    """
+    X = as_matrix("X", X)
+    check_activation("activate_fcn", activate_fcn)
+    thetas = _checks.as_thetas(thetas, X.shape[1])
+    masks = as_gains("masks", masks, X.shape[0], [t.shape[0] for t in thetas[:-1]])
+    return _propagate(X, thetas, activate_fcn, masks)
+
+
 def _cross_entropy(h, Y):
     # Categorical cross-entropy averaged over the m samples. Y is one-hot, so
     # each sample contributes -log of the probability given to its own class.
     return float(-np.vdot(Y, np.log(np.maximum(h, TINY))) / h.shape[0])
+
+
+def cross_entropy(h, Y):
+    """Categorical cross-entropy of the network's output, ``J = -(1/m) sum(Y * log(h))``.
+
+    The loss ``cost_fcn`` computes, taken from an output you already have
+    (``a_out[-1]`` of any forward pass, with or without Dropout). ``log`` is
+    taken of ``max(h, TINY)``, so a probability that underflowed to 0 gives
+    a large finite loss, not inf.
+
+    Parameters
+    ----------
+    h : array_like of shape (m, k)
+        Predicted probabilities, the softmax output ``a_out[-1]``; entries in [0, 1].
+    Y : array_like of shape (m, k), one-hot
+
+    Returns
+    -------
+    cost : float
+    """
+    h = as_matrix("h", h)
+    if np.any((h < 0) | (h > 1)):
+        raise ValueError(message(
+            "h 必须是概率（softmax 的输出 a_out[-1]，每个元素在 [0, 1] 内），不要传入线性输出 z_out[-1]。",
+            "h must hold probabilities (the softmax output a_out[-1], every entry in [0, 1]), "
+            "not the linear output z_out[-1].",
+        ))
+    return _cross_entropy(h, as_one_hot(Y, h.shape[0], h.shape[1]))
 
 
 def _check_width(X, size):
@@ -225,6 +296,52 @@ def _backward(thetas, z_out, a_out, Y, activate_fcn_gradient, gains, grads, scal
             error *= gains[i - 1]            # a = g(z) * gain: dropped nodes pass nothing back
         delta = activation_backward(activate_fcn_gradient(z_out[i]), error)
     np.matmul(delta.T, a_out[0], out=grads[0])
+
+
+def backward_propagate(thetas, z_out, a_out, Y, activate_fcn_gradient, gains=None):
+    """Backpropagation through a forward pass you already have, with these Dropout gains frozen.
+
+    Returns the gradient that ``backprop`` computes, layer by layer, of the
+    loss ``J = cross_entropy(a_out[-1], Y)``: exact when ``z_out, a_out``
+    come from ``forward_propagate_masked(X, thetas, activate_fcn, gains)``
+    (or from ``forward_propagate`` with ``gains=None``). Dropped nodes pass
+    nothing back and kept ones carry their gain. Given other lists (``a_out``
+    in place of ``z_out``, say, or no gains after a pass with Dropout), it
+    computes what that mistake computes, which is how the grader recognises it.
+
+    Parameters
+    ----------
+    thetas : list of L arrays, thetas[i] of shape (size[i+1], size[i])
+    z_out : list of L + 1 array_like, z_out[i] of shape (m, size[i])
+        Linear outputs; the derivative is taken at the hidden ones,
+        ``activate_fcn_gradient(z_out[i])`` for i = 1..L-1.
+    a_out : list of L + 1 array_like, a_out[i] of shape (m, size[i])
+        Activations; ``a_out[0]`` is X and ``a_out[-1]`` the softmax output h.
+    Y : array_like of shape (m, size[-1]), one-hot
+    activate_fcn_gradient : callable
+        The hidden activation's gradient: a diagonal (m, size[i]) such as
+        ``ReLU_gradient``'s, or a full Jacobian (m, size[i], size[i]) such as
+        ``softmax_gradient``'s (see ``activation_backward``).
+    gains : list of L - 1 array_like, or None
+        The Dropout gains of the hidden layers, as for ``forward_propagate_masked``'s
+        ``masks``: (size[i+1],) or (m, size[i+1]) each. None means no Dropout.
+
+    Returns
+    -------
+    grads : list of L ndarrays, grads[i] of shape (size[i+1], size[i])
+        ``dJ/dthetas[i]``; ``pack_params(grads)`` is ``backprop``'s flat gradient.
+    """
+    thetas = _checks.as_thetas(thetas, None)
+    widths = [thetas[0].shape[1]] + [t.shape[0] for t in thetas]
+    a_out = as_layers("a_out", a_out, widths)
+    m = a_out[0].shape[0]
+    z_out = as_layers("z_out", z_out, widths, m)
+    Y = as_one_hot(Y, m, widths[-1])
+    check_activation("activate_fcn_gradient", activate_fcn_gradient)
+    gains = as_gains("gains", gains, m, widths[1:-1])
+    grads = [np.empty_like(t) for t in thetas]
+    _backward(thetas, z_out, a_out, Y, activate_fcn_gradient, gains, grads)
+    return grads
 
 
 def backprop(params, size, index, X, Y, activate_fcn, activate_fcn_gradient, ratio=0., seed=None):

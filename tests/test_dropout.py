@@ -14,11 +14,11 @@ from reludrop_core import (
     cost_fcn,
     forward_propagate,
     forward_propagate_dropout,
+    forward_propagate_masked,
     gains_from_forward,
     sigmoid,
     sigmoid_gradient,
 )
-from reludrop_core.dropout import _dropout
 
 
 def handout_dropout(size, ratio):
@@ -126,16 +126,30 @@ def test_forward_dropout_never_drops_input_or_output():
 
 
 def test_forward_dropout_masks_are_the_generators_next_draws():
-    """Are the masks exactly _dropout's draws, layer by layer, from (a copy of) the same Generator?"""
+    """Are the masks exactly Dropout's draws, layer by layer, from (a copy of) the same Generator?"""
     size, ratio = [5, 9, 7, 6, 3], 0.4
     thetas, X = network(2, size, 3)
     rng = np.random.default_rng(21)
     replay = copy.deepcopy(rng)
-    masks = [_dropout(w, ratio, replay) for w in size[1:-1]]
+    masks = [Dropout(w, ratio, seed=replay) for w in size[1:-1]]
     z_out, a_out = forward_propagate_dropout(X, thetas, sigmoid, ratio, seed=rng)
     _, a_ref = ref_forward(X, thetas, ref_sigmoid, masks)
     for a, ar in zip(a_out, a_ref):
         np.testing.assert_allclose(a, ar, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("act", [ReLU, sigmoid], ids=["ReLU", "sigmoid"])
+def test_forward_dropout_is_the_masked_pass_with_the_masks_it_drew(act):
+    """Is forward_propagate_dropout exactly forward_propagate_masked with the masks Dropout draws from the same Generator?"""
+    size, ratio = [5, 9, 7, 6, 3], 0.3
+    thetas, X = network(8, size, 4)
+    rng = np.random.default_rng(22)
+    replay = copy.deepcopy(rng)
+    masks = [Dropout(w, ratio, seed=replay) for w in size[1:-1]]
+    for got, want in zip(forward_propagate_dropout(X, thetas, act, ratio, seed=rng),
+                         forward_propagate_masked(X, thetas, act, masks)):
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_forward_dropout_fresh_masks_each_call():
@@ -169,7 +183,7 @@ def test_gains_from_forward_recovers_sigmoid_masks():
     thetas, X = network(5, size, m)
     rng = np.random.default_rng(2)
     replay = copy.deepcopy(rng)
-    masks = [_dropout(w, ratio, replay) for w in size[1:-1]]
+    masks = [Dropout(w, ratio, seed=replay) for w in size[1:-1]]
     z_out, a_out = forward_propagate_dropout(X, thetas, sigmoid, ratio, seed=rng)
     gains = gains_from_forward(z_out, a_out, sigmoid)
     assert len(gains) == len(size) - 2
@@ -184,7 +198,7 @@ def test_gains_from_forward_relu_zero_where_inactive():
     thetas, X = network(6, size, m)
     rng = np.random.default_rng(3)
     replay = copy.deepcopy(rng)
-    masks = [_dropout(w, ratio, replay) for w in size[1:-1]]
+    masks = [Dropout(w, ratio, seed=replay) for w in size[1:-1]]
     z_out, a_out = forward_propagate_dropout(X, thetas, ReLU, ratio, seed=rng)
     for g, z, mask in zip(gains_from_forward(z_out, a_out, ReLU), z_out[1:-1], masks):
         expected = np.where(z > 0, mask, 0.0)

@@ -4,6 +4,9 @@ The catalogue of student implementations lives in ``tests/variants/``;
 each is judged in its own fresh notebook namespace, visible and hidden.
 """
 
+import ast
+import glob
+import inspect
 import math
 import os
 import sys
@@ -231,6 +234,100 @@ def test_reference_functions_work_again_after_a_check():
         checks.check_ReLU(reludrop_core.ReLU)
     assert reludrop_core.ReLU.__code__ is code
     assert np.array_equal(reludrop_core.ReLU(np.array([[-1.0, 2.0]])), [[0.0, 2.0]])
+
+
+@pytest.mark.parametrize("piece", ["backward_propagate", "forward_propagate_masked", "cross_entropy"])
+def test_calling_the_cores_frozen_mask_pieces_scores_zero(piece):
+    """Does a backprop built on the core's public backward_propagate, forward_propagate_masked or cross_entropy score 0?"""
+    ns = _notebook(**{name: getattr(reludrop_core, name) for name in
+                      ("forward_propagate", "unpack_params", "backward_propagate", "forward_propagate_masked",
+                       "cross_entropy")})
+    calls = {"backward_propagate": "grads = backward_propagate(thetas, z_out, a_out, Y, g)\n"
+                                   "    cost = -np.sum(Y * np.log(a_out[-1])) / X.shape[0]\n",
+             "forward_propagate_masked": "z_out, a_out = forward_propagate_masked(X, thetas, f)\n"
+                                         "    grads, cost = mine(thetas, z_out, a_out, Y, g)\n",
+             "cross_entropy": "grads, _ = mine(thetas, z_out, a_out, Y, g)\n"
+                              "    cost = cross_entropy(a_out[-1], Y)\n"}
+    _define(ns, "def mine(thetas, z_out, a_out, Y, g):\n"
+                "    delta, grads = (a_out[-1] - Y) / Y.shape[0], []\n"
+                "    for i in range(len(thetas) - 1, -1, -1):\n"
+                "        grads.insert(0, delta.T @ a_out[i])\n"
+                "        if i:\n"
+                "            delta = (delta @ thetas[i]) * g(z_out[i])\n"
+                "    return grads, -np.sum(Y * np.log(a_out[-1])) / Y.shape[0]\n"
+                "def backprop(params, size, index, X, Y, f, g, ratio=0.):\n"
+                "    X, Y = np.asarray(X), np.asarray(Y)\n"
+                "    thetas = unpack_params(params, size)\n"
+                "    z_out, a_out = forward_propagate(X, thetas, f)\n"
+                f"    {calls[piece]}"
+                "    return cost, np.concatenate([t.ravel() for t in grads])\n")
+    with pytest.raises(AssertionError, match="diagnosis code: delegation") as info:
+        checks.check_backprop(ns["backprop"], ns)
+    assert piece in str(info.value)
+
+
+def test_the_checks_use_no_private_name_of_the_core():
+    """Do the checks reach reludrop_core through its public names only (no `from reludrop_core.x import _y`, no `core._y`)?"""
+    found = []
+    for path in sorted(glob.glob(os.path.join(os.path.dirname(checks.__file__), "*.py"))):
+        tree = ast.parse(open(path, encoding="utf-8").read())
+        core_names = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.Import)
+                      for a in n.names if a.name.startswith("reludrop_core")}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("reludrop_core"):
+                found += [f"{os.path.basename(path)}: from {node.module} import {a.name}"
+                          for a in node.names if a.name.startswith("_") or "._" in node.module]
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and isinstance(node.value, ast.Name)
+                    and node.value.id in core_names):
+                found.append(f"{os.path.basename(path)}: {node.value.id}.{node.attr}")
+    assert not found, found
+
+
+# --- the checks' signatures ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", checks.__all__)
+def test_every_check_shows_hidden_and_seed_but_its_body_only_reads_ctx(name):
+    """Does check_X keep the notebooks' signature (fn, namespace=None, *, <options>, hidden=False, seed=None), its body
+    taking the flavour through ctx alone?"""
+    public = getattr(checks, name)
+    params = list(inspect.signature(public).parameters.values())
+    assert [p.name for p in params[:2]] == [name[len("check_"):], "namespace"] and params[1].default is None
+    assert [(p.name, p.default, p.kind) for p in params[-2:]] == [
+        ("hidden", False, inspect.Parameter.KEYWORD_ONLY), ("seed", None, inspect.Parameter.KEYWORD_ONLY)]
+    assert "ctx" not in inspect.signature(public).parameters
+    body = next(getattr(m, name) for m in (checks.activations, checks.network, checks.dropout, checks.training)
+                if hasattr(m, name))
+    body_params = inspect.signature(body).parameters
+    assert "ctx" in body_params and "hidden" not in body_params and "seed" not in body_params
+
+
+@pytest.mark.parametrize("name", checks.__all__)
+def test_every_keyword_a_check_body_takes_is_read(name):
+    """Is every parameter of a check's body (its options, namespace, ctx) used in it: no keyword that nothing reads?"""
+    body = next(getattr(m, name) for m in (checks.activations, checks.network, checks.dropout, checks.training)
+                if hasattr(m, name))
+    tree = ast.parse(inspect.getsource(body))
+    fn = tree.body[0]
+    read = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    params = [a.arg for a in fn.args.args + fn.args.kwonlyargs]
+    assert [p for p in params if p not in read] == []
+
+
+def test_the_flavour_reaches_the_body_through_ctx():
+    """Is the hidden flavour and its seed, passed to the public check, what the body's ctx holds?"""
+    seen = {}
+
+    def body(fn, namespace=None, *, ctx):
+        seen.update(hidden=ctx.hidden, seed=ctx.seed)
+        return "ok"
+
+    public = checks._public(body, "ReLU", checks._holder, checks._TRIPWIRES)
+    assert str(inspect.signature(public)) == "(fn, namespace=None, *, hidden=False, seed=None)"
+    assert public(None, hidden=True, seed=7) == "ok" and seen == {"hidden": True, "seed": 7}
+    assert public(None) == "ok" and seen == {"hidden": False, "seed": None}
+    with pytest.raises(TypeError, match="hidden and seed"):
+        checks._public(lambda fn, namespace=None, *, hidden=False, ctx: None, "ReLU", checks._holder,
+                       checks._TRIPWIRES)
 
 
 # --- cached answers -------------------------------------------------------------------------------------------

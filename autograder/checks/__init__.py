@@ -66,8 +66,20 @@ _TRIPWIRES = _delegation.Tripwires()
 _catch_warnings, _simplefilter, _errstate = warnings.catch_warnings, warnings.simplefilter, np.errstate
 
 
+#: The flavour keywords every check takes. The wrapper reads them into the context; the bodies see only ``ctx``.
+_FLAVOUR = (inspect.Parameter("hidden", inspect.Parameter.KEYWORD_ONLY, default=False),
+            inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=None))
+
+
 def _public(impl, name, holder, tripwires):
-    """The function a notebook calls: builds the check's context, then runs ``impl``."""
+    """The function a notebook calls: builds the check's context from ``hidden`` and ``seed``, then runs ``impl``.
+
+    ``impl(fn, namespace=None, *, <its own options>, ctx)`` reads the flavour from ``ctx`` alone. The
+    public signature is the body's, without ``ctx``, followed by ``hidden=False, seed=None``.
+    """
+    sig = inspect.signature(impl)
+    if "ctx" not in sig.parameters or any(p.name in sig.parameters for p in _FLAVOUR):
+        raise TypeError(f"{impl.__qualname__} must take ctx and leave hidden and seed to the wrapper")
 
     @functools.wraps(impl)
     def check(fn, namespace=None, *, hidden=False, seed=None, **options):
@@ -77,10 +89,10 @@ def _public(impl, name, holder, tripwires):
             _simplefilter("ignore")
             with _errstate(all="ignore"):
                 ctx = _runner.Ctx(name, hidden, seed, holder[0], tripwires)
-                return impl(fn, namespace, hidden=hidden, seed=seed, ctx=ctx, **options)
+                return impl(fn, namespace, ctx=ctx, **options)
 
-    sig = inspect.signature(impl)
-    check.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "ctx"])
+    own = [p for p in sig.parameters.values() if p.name != "ctx"]
+    check.__signature__ = sig.replace(parameters=own + list(_FLAVOUR))
     del check.__wrapped__
     return check
 

@@ -1,16 +1,16 @@
 """Recognising the usual mistakes in forward_propagate, cost_fcn and backprop by their fingerprints.
 
 A fingerprint is what a known mistake computes: we compute it with the
-reference's own pieces (``_propagate`` and ``_backward`` accept another
-derivative, other Dropout gains or the activations in place of z) and
-compare it with what the student's function returned. Scalar fingerprints
-(a missing 1/m, a sign flip, a constant factor) are fitted by least squares.
+reference's own public pieces (``forward_propagate_masked`` and
+``backward_propagate`` accept other Dropout gains, another derivative or
+the activations in place of z) and compare it with what the student's
+function returned. Scalar fingerprints (a missing 1/m, a sign flip, a
+constant factor) are fitted by least squares.
 """
 
 import numpy as np
 
 import reludrop_core as core
-from reludrop_core.network import _backward, _cross_entropy, _propagate
 
 from . import _messages as msg
 from ._cases import unpack
@@ -23,7 +23,7 @@ TOL = 1e-6
 
 # --- forward_propagate ------------------------------------------------------------------------------------------
 
-def forward_diagnosis(case, got, expected, f):
+def forward_diagnosis(got, expected, f):
     """The mistake in a forward pass, from the lists ``got`` = (z_out, a_out) and the reference's."""
     (z_got, a_got), (z_exp, a_exp) = got, expected
     L = len(z_exp) - 1
@@ -88,25 +88,19 @@ def cost_diagnosis(case, got, f):
 
 # --- backprop ------------------------------------------------------------------------------------------------------
 
-def _grads(thetas, z_out, a_out, Y, derivative, gains):
-    grads = [np.empty_like(t) for t in thetas]
-    _backward(thetas, z_out, a_out, Y, derivative, gains, grads)
-    return grads
-
-
 def _layer_alternatives(spec, case, masks):
     """(code, zh, en, layers) for every gradient mistake we know, computed lazily."""
     params, size, X, Y, f, g, thetas = spec.parts(case)
     ratio = spec.ratio
-    z_out, a_out = _propagate(X, thetas, f, masks)
+    z_out, a_out = core.forward_propagate_masked(X, thetas, f, masks)
     gains = masks
     yield ("derivative_at_a", "激活函数的导数应在线性输出 z 处求值：activate_fcn_gradient(z_out[i])，而你用的是激活值 a_out[i]。",
            "the activation's derivative must be taken at the linear output z, activate_fcn_gradient(z_out[i]); you "
            "took it at the activation a_out[i].",
-           lambda: _grads(thetas, a_out, a_out, Y, g, gains))
+           lambda: core.backward_propagate(thetas, a_out, a_out, Y, g, gains))
     yield ("missing_derivative", "反向传播时漏乘了激活函数的导数：delta = error * activate_fcn_gradient(z_out[i])。",
            "backpropagation leaves out the activation's derivative: delta = error * activate_fcn_gradient(z_out[i]).",
-           lambda: _grads(thetas, z_out, a_out, Y, np.ones_like, gains))
+           lambda: core.backward_propagate(thetas, z_out, a_out, Y, np.ones_like, gains))
     if spec.activation == "softmax":
         yield ("softmax_grad_diagonal",
                "隐层 softmax 的梯度用了讲义的 s * (1 - s)：那只是雅可比矩阵的对角线，梯度差 30-70%。请让 softmax_gradient "
@@ -114,7 +108,7 @@ def _layer_alternatives(spec, case, masks):
                "the hidden softmax's gradient uses the handout's s * (1 - s): only the diagonal of its Jacobian, off by "
                "30-70 %. Make softmax_gradient return the full Jacobian (m, k, k) and use "
                "delta = np.einsum('ij,ijl->il', error, J) in backprop.",
-               lambda: _grads(thetas, z_out, a_out, Y, core.handout_softmax_gradient, gains))
+               lambda: core.backward_propagate(thetas, z_out, a_out, Y, core.handout_softmax_gradient, gains))
     if ratio > 0:
         gain = ", ".join(f"{w}/{int(np.round(w * (1 - ratio)))}" for w in size[1:-1])
         yield ("dropout_ignored",
@@ -128,7 +122,7 @@ def _layer_alternatives(spec, case, masks):
                "the backward pass ignores the Dropout mask: a dropped node output 0 going forward and must pass no "
                "gradient back, and a kept node carries its gain. The handout's sigmoid branch does this. Multiply each "
                "hidden layer's error by its mask (the gains): error = (delta @ theta) * (a_out[i] / activate_fcn(z_out[i])).",
-               lambda: _grads(thetas, z_out, a_out, Y, g, None))
+               lambda: core.backward_propagate(thetas, z_out, a_out, Y, g, None))
         yield ("dropout_gain_missing",
                f"保留节点的梯度少乘了增益 size/num（此处 {gain}，约 1/(1 - ratio)）：前向时 a = g(z) * 增益，"
                f"所以反向时 error 也要乘同样的增益。讲义中 ReLU 的做法（z_out = a_out，用 a_out > 0 当导数）只把丢弃的节点置 0，"
@@ -136,13 +130,13 @@ def _layer_alternatives(spec, case, masks):
                f"the kept nodes' gradient lacks the gain size/num (here {gain}, about 1/(1 - ratio)): going forward "
                f"a = g(z) * gain, so going back the error must be multiplied by the same gain. The handout's ReLU "
                f"trick (z_out = a_out, a_out > 0 as the derivative) zeroes the dropped nodes but forgets the gain.",
-               lambda: _grads(thetas, z_out, a_out, Y, g, [(mk > 0) * 1.0 for mk in masks]))
+               lambda: core.backward_propagate(thetas, z_out, a_out, Y, g, [(mk > 0) * 1.0 for mk in masks]))
         yield ("derivative_on_masked_activation",
                "你用被 Dropout 掩码和增益处理过的激活值 a 计算了 sigmoid 的导数 a * (1 - a)：增益使它不等于 s(1 - s)。"
                "请在 z 处求导 sigmoid_gradient(z_out[i])，再乘以掩码（增益）。",
                "you took the sigmoid's derivative a * (1 - a) on the masked-and-scaled activation a: the gain makes it "
                "differ from s(1 - s). Take the derivative at z, sigmoid_gradient(z_out[i]), and multiply by the mask (gains).",
-               lambda: _grads(thetas, a_out, a_out, Y, lambda a: a * (1 - a), None))
+               lambda: core.backward_propagate(thetas, a_out, a_out, Y, lambda a: a * (1 - a), None))
 
 
 def backprop_diagnosis(spec, case, outcome):
@@ -212,8 +206,8 @@ def _cost_diagnosis(spec, case, cost, exp_cost):
     if scalar_close(cost, core.handout_cost(params, size, case.args[2], X, Y, f), rtol=1e-6):
         return D("backprop_cost_bce", zh, en)
     if spec.ratio > 0:
-        h = _propagate(X, thetas, f, spec.masks(case))[1][-1]
-        if scalar_close(cost, _cross_entropy(h, Y), rtol=1e-6):
+        h = core.forward_propagate_masked(X, thetas, f, spec.masks(case))[1][-1]
+        if scalar_close(cost, core.cross_entropy(h, Y), rtol=1e-6):
             return D("cost_with_dropout",
                      "梯度正确，但返回的代价是在 Dropout 打开时算的：代价应不带 Dropout 计算（如讲义，用参数重新算一遍前向传播）。",
                      "the gradient is right but the returned cost was computed with Dropout on: the cost is the loss "

@@ -86,7 +86,10 @@ def _cross_entropy(h, Y):
 
 
 def cost_fcn(params, size, index, X, Y, activate_fcn):
-    """Categorical cross-entropy -(1/m) sum(Y log h), a float."""
+    """Categorical cross-entropy -(1/m) sum(Y log h), a float.
+
+    ``index`` is taken for the handout's signature only: the layers are cut by ``size``.
+    """
     X = np.asarray(X, dtype=np.float64)
     return _cross_entropy(forward_propagate(X, _unpack(params, size), activate_fcn)[1][-1], Y)
 
@@ -95,7 +98,9 @@ class RecordingBackprop:
     """A correct ``backprop`` that records every call (for checking ``train``).
 
     Dropout masks, when ``ratio > 0``, come from its own generator, so the
-    student's ``train`` is judged on its loop alone.
+    student's ``train`` is judged on its loop alone. It takes the handout's
+    signature: ``index`` is not needed (the layers are cut by ``size``), and
+    further arguments a student passes on (``seed=``...) are accepted and ignored.
 
     Attributes
     ----------
@@ -141,6 +146,9 @@ class RecordingBackprop:
 
 class FrozenDropout:
     """Stands in for the student's ``Dropout``: exact masks from a seeded generator, each one recorded.
+
+    Further arguments a student passes (``seed=``...) are accepted and ignored:
+    the masks come from the check's own generator.
 
     Attributes
     ----------

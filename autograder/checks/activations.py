@@ -329,7 +329,7 @@ class SoftmaxGradientSpec(Spec):
 
 # --- the public checks ------------------------------------------------------------------------------------------------
 
-def check_ReLU(ReLU, namespace=None, *, hidden=False, seed=None, ctx):
+def check_ReLU(ReLU, namespace=None, *, ctx):
     """Check the student's ``ReLU(z)``: z (m, k) -> max(0, z), shape (m, k).
 
     Inputs include exact zeros. ``np.matrix`` or ``ndarray`` results, loops over entries accepted.
@@ -337,7 +337,7 @@ def check_ReLU(ReLU, namespace=None, *, hidden=False, seed=None, ctx):
     return value_check(ctx, ReLU, namespace, ReLUSpec())
 
 
-def check_ReLU_gradient(ReLU_gradient, namespace=None, *, hidden=False, seed=None, ctx):
+def check_ReLU_gradient(ReLU_gradient, namespace=None, *, ctx):
     """Check ``ReLU_gradient(z)``: z (m, k) -> 1 where z > 0, 0 where z < 0, shape (m, k).
 
     At z == 0 either 0 or 1 is accepted; bool results are accepted.
@@ -345,7 +345,7 @@ def check_ReLU_gradient(ReLU_gradient, namespace=None, *, hidden=False, seed=Non
     return value_check(ctx, ReLU_gradient, namespace, ReLUGradientSpec())
 
 
-def check_sigmoid(sigmoid, namespace=None, *, hidden=False, seed=None, ctx):
+def check_sigmoid(sigmoid, namespace=None, *, ctx):
     """Check ``sigmoid(z)``: z (m, k) -> 1 / (1 + exp(-z)), shape (m, k), for |z| up to 1000.
 
     A naive formula that overflows with a RuntimeWarning but returns the right value passes, silently.
@@ -353,7 +353,7 @@ def check_sigmoid(sigmoid, namespace=None, *, hidden=False, seed=None, ctx):
     return value_check(ctx, sigmoid, namespace, SigmoidSpec())
 
 
-def check_sigmoid_gradient(sigmoid_gradient, namespace=None, *, hidden=False, seed=None, ctx):
+def check_sigmoid_gradient(sigmoid_gradient, namespace=None, *, ctx):
     """Check ``sigmoid_gradient(z)``: z (m, k) -> s * (1 - s), s = sigmoid(z), shape (m, k).
 
     While it runs, ``sigmoid`` in the namespace is the grader's own (a mistake in sigmoid costs marks once).
@@ -361,7 +361,7 @@ def check_sigmoid_gradient(sigmoid_gradient, namespace=None, *, hidden=False, se
     return value_check(ctx, sigmoid_gradient, namespace, SigmoidGradientSpec())
 
 
-def check_softmax(softmax, namespace=None, *, hidden=False, seed=None, ctx):
+def check_softmax(softmax, namespace=None, *, ctx):
     """Check ``softmax(z)``: z (m, k) -> exp(z) / rowsum(exp(z)), shape (m, k).
 
     Rows must sum to 1, not change when a constant is added to a row, and stay finite for |z| ~ 1000.
@@ -369,7 +369,7 @@ def check_softmax(softmax, namespace=None, *, hidden=False, seed=None, ctx):
     return value_check(ctx, softmax, namespace, SoftmaxSpec())
 
 
-def check_softmax_gradient(softmax_gradient, namespace=None, *, hidden=False, seed=None, ctx):
+def check_softmax_gradient(softmax_gradient, namespace=None, *, ctx):
     """Check ``softmax_gradient(z)`` by the backward it induces: z (m, k) -> J (m, k, k).
 
     For upstream errors e (m, k), ``einsum('ij,ijl->il', e, J)`` must equal s * (e - rowsum(e * s)).

@@ -18,12 +18,12 @@ import math
 
 import numpy as np
 
-from reludrop_core.network import _propagate
+import reludrop_core as core
 
 from . import _messages as msg
 from . import _trusted
-from ._cases import generator, network, random_size, unpack
-from ._compare import NotNumeric, as_array, close, rel_error
+from ._cases import generator, network, unpack
+from ._compare import NotNumeric, as_array, close
 from ._runner import exception_text, namespaces, value_check
 from ._sandbox import run_repeated
 from ._spec import matches
@@ -70,7 +70,7 @@ def _dropout_cases(hidden, seed):
     return cases
 
 
-def check_Dropout(Dropout, namespace=None, *, hidden=False, seed=None, ctx):
+def check_Dropout(Dropout, namespace=None, *, ctx):
     """Check ``Dropout(size, ratio) -> ym``, ym of shape (size,) ((1, size) and (size, 1) accepted).
 
     ratio is the fraction of nodes DROPPED. Every call keeps exactly num = round(size * (1 - ratio)) nodes,
@@ -219,7 +219,7 @@ class ForwardDropoutSpec(ForwardSpec):
         masks = self.masks(case)
         if masks is None:
             return None
-        return _propagate(case.args[0], case.args[1], REFERENCE[self._act(case)][0], masks)
+        return core.forward_propagate_masked(case.args[0], case.args[1], REFERENCE[self._act(case)][0], masks)
 
     def reference(self, case):
         return self.expected(case)
@@ -233,7 +233,7 @@ class ForwardDropoutSpec(ForwardSpec):
         calls = case.info["dropout"].calls
         z_got, a_got = self.got(outcome.value)
         L = len(thetas)
-        plain = _propagate(X, thetas, f)
+        plain = core.forward_propagate(X, thetas, f)
         if self.masks(case) is None:
             if not calls:
                 if len(a_got) == L + 1 and all(close(a, b) for a, b in zip(a_got, plain[1])):
@@ -285,8 +285,7 @@ class ForwardDropoutSpec(ForwardSpec):
         return text + f"\n  Dropout 调用 / Dropout calls (size, ratio): {calls}"
 
 
-def check_forward_propagate_dropout(forward_propagate_dropout, namespace=None, *, activation="sigmoid",
-                                    hidden=False, seed=None, ctx):
+def check_forward_propagate_dropout(forward_propagate_dropout, namespace=None, *, activation="sigmoid", ctx):
     """Check ``forward_propagate_dropout(X, thetas, activate_fcn, ratio) -> (z_out, a_out)``.
 
     As ``forward_propagate``, but hidden layer i+1 is ``activate_fcn(z) * Dropout(size[i+1], ratio)``,

@@ -9,10 +9,7 @@ hands out exact masks: the gradient must be exact for those masks.
 Letters: m samples, n = size[0], k = size[-1], L = len(size) - 1 layers.
 """
 
-import numpy as np
-
 import reludrop_core as core
-from reludrop_core.network import _backward, _cross_entropy, _propagate
 
 from . import _messages as msg
 from . import _trusted
@@ -103,7 +100,7 @@ class ForwardSpec(_NetworkSpec):
                 "forward_propagate 调用了 Dropout：Dropout 只在训练时（forward_propagate_dropout）使用，推理（预测）时不丢弃任何节点。",
                 "forward_propagate calls Dropout: Dropout belongs to training (forward_propagate_dropout); inference "
                 "(prediction) drops no nodes.")
-        return forward_diagnosis(case, self.got(outcome.value), self.reference(case), REFERENCE[self._act(case)][0])
+        return forward_diagnosis(self.got(outcome.value), self.reference(case), REFERENCE[self._act(case)][0])
 
     def details(self, case, outcome):
         inputs = case.inputs()
@@ -127,7 +124,7 @@ class ForwardSpec(_NetworkSpec):
         return msg.case_details(case.label, inputs)
 
 
-def check_forward_propagate(forward_propagate, namespace=None, *, hidden=False, seed=None, ctx):
+def check_forward_propagate(forward_propagate, namespace=None, *, ctx):
     """Check ``forward_propagate(X, thetas, activate_fcn) -> (z_out, a_out)``.
 
     X (m, n); thetas[i] (size[i+1], size[i]); z_out and a_out lists of L + 1 arrays (m, size[i]),
@@ -175,7 +172,7 @@ class CostSpec(_NetworkSpec):
         return msg.case_details(case.label, case.inputs(), expected, got, rel_error(got, expected))
 
 
-def check_cost_fcn(cost_fcn, namespace=None, *, hidden=False, seed=None, ctx):
+def check_cost_fcn(cost_fcn, namespace=None, *, ctx):
     """Check ``cost_fcn(params, size, index, X, Y, activate_fcn) -> float``.
 
     The categorical cross-entropy -(1/m) sum(Y * log(h)) of the network (the loss whose gradient at the
@@ -246,10 +243,9 @@ class BackpropSpec(_NetworkSpec):
         masks = self.masks(case)
         if masks is None:
             return None
-        z_out, a_out = _propagate(X, thetas, f, masks)
-        grads = [np.empty_like(t) for t in thetas]
-        _backward(thetas, z_out, a_out, Y, g, masks, grads)
-        return _cross_entropy(_propagate(X, thetas, f)[1][-1], Y), grads
+        z_out, a_out = core.forward_propagate_masked(X, thetas, f, masks)
+        grads = core.backward_propagate(thetas, z_out, a_out, Y, g, masks)
+        return core.cost_fcn(params, size, case.args[2], X, Y, f), grads
 
     def reference(self, case):
         # The masks are known only after the student's code ran: never cache across runs.
@@ -311,7 +307,7 @@ class BackpropSpec(_NetworkSpec):
         return msg.case_details(case.label, inputs, extra=extra)
 
 
-def check_backprop(backprop, namespace=None, *, activation="relu", ratio=0.0, hidden=False, seed=None, ctx):
+def check_backprop(backprop, namespace=None, *, activation="relu", ratio=0.0, ctx):
     """Check ``backprop(params, size, index, X, Y, activate_fcn, activate_fcn_gradient, ratio=0.) -> (cost, grad)``.
 
     cost: the categorical cross-entropy without Dropout (float); grad: (index[-1],), compared layer by

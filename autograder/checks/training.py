@@ -15,9 +15,9 @@ import reludrop_core as core
 
 from . import _messages as msg
 from . import _trusted
-from ._cases import generator, network, unpack  # noqa: F401
+from ._cases import generator, network
 from ._compare import NotNumeric, as_array, close, rel_error
-from ._runner import exception_text, namespaces
+from ._runner import exception_text
 from ._sandbox import Call
 from .network import REFERENCE, TRUSTED_NAMES, _activation
 
@@ -58,7 +58,7 @@ def _style(args, style):
     return (X.copy(), Y.copy(), params.copy(), *rest)
 
 
-def check_train(train, namespace=None, *, activation="relu", hidden=False, seed=None, ctx):
+def check_train(train, namespace=None, *, activation="relu", ctx):
     """Check ``train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient, ratio=0., step=-1)``.
 
     Returns (params, cost): params (index[-1],) after ``iters`` epochs of gradient descent, one update per
@@ -93,7 +93,7 @@ def _run_case(ctx, train, namespace, case):
     if not o.ok:
         return msg.raised(exception_text(o.error), _details(case, None, recorder))
     try:
-        result = _result(case, o.value)
+        result = _result(o.value)
     except (NotNumeric, TypeError, ValueError):
         return D("train_returns", "train 应返回 (params, cost)：训练后的参数（长度 index[-1]）和每轮一个值的代价历史。",
                  "train must return (params, cost): the trained parameters (length index[-1]) and one cost per epoch.",
@@ -105,7 +105,7 @@ def _run_case(ctx, train, namespace, case):
     return found
 
 
-def _result(case, value):
+def _result(value):
     params, cost = value
     params, cost = as_array(params), as_array(cost)
     return params.ravel(), cost
@@ -121,7 +121,7 @@ def _expected(case):
 
 def _judge(case, value, recorder):
     try:
-        params, cost = _result(case, value)
+        params, cost = _result(value)
     except (NotNumeric, TypeError, ValueError):
         return False
     iters, ratio = case["args"][5], case["args"][8]
