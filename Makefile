@@ -10,11 +10,15 @@ STAMP  := $(VENV)/.installed-stamp
 
 # The instructor's whole workflow on a sample class in build/demo_course/, then the handout's experiments.
 demo: $(STAMP)
+	@command -v bwrap >/dev/null 2>&1 || { echo "make demo grades in a bubblewrap sandbox: sudo apt-get install -y bubblewrap" >&2; exit 1; }
 	@mkdir -p build
 	$(PY) -m autograder demo --dir build/demo_course
 	$(PY) -m reludrop_core experiment all --plot build/experiments.png
 
+# Installs the Debian packages the suite needs when run as root (bubblewrap, chromium, a Chinese font,
+# postgresql), or stops at once with the apt-get command to run; then runs every test, skipping none.
 test: $(STAMP)
+	@bash .ci/ensure-debian
 	$(PY) -m pytest
 
 # JupyterLab on notebooks/ in student mode (see student_mode/README.md).

@@ -45,11 +45,11 @@ c.ClearOutput.remove_metadata_fields = {
 # the submission is untouched), then nbgrader's own steps, with DeduplicateIds and OverwriteCells replaced by
 # versions that do not fail the notebook on a duplicated cell and that restore every read-only cell.
 c.Autograde.sanitize_preprocessors = [
-    "autograder.preprocessors.AuditSubmission",
+    "autograder.grading.preprocessors.AuditSubmission",
     "nbgrader.preprocessors.ClearOutput",
-    "autograder.preprocessors.DeduplicateCells",   # a duplicated cell: only its last copy keeps its grade id
+    "autograder.grading.preprocessors.DeduplicateCells",   # a duplicated cell: only its last copy keeps its grade id
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "autograder.preprocessors.RestoreCells",        # locked cells get their gradebook source and type back
+    "autograder.grading.preprocessors.RestoreCells",        # locked cells get their gradebook source and type back
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # A deleted test (or read-only) cell is put back from the gradebook and run: deleting a test never earns points.
@@ -58,11 +58,11 @@ c.OverwriteCells.add_missing_cells = True
 # Grading: GradingExecute instead of nbgrader's Execute (limits, guard, a dead or stuck kernel never loses
 # the student), and ScoreErrorsOnly before SaveAutoGrades (stderr output is not an error).
 c.Autograde.autograde_preprocessors = [
-    "autograder.preprocessors.GradingExecute",
+    "autograder.sandbox.execute.GradingExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "autograder.preprocessors.ScoreErrorsOnly",
+    "autograder.grading.preprocessors.ScoreErrorsOnly",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -71,13 +71,20 @@ c.Execute.timeout = 60                  # seconds per cell; the slowest referenc
 c.Execute.interrupt_on_timeout = True   # then interrupt; a kernel that ignores it is killed (GradingExecute)
 c.GradingExecute.notebook_timeout = 900  # seconds per notebook in all
 c.GradingExecute.memory_limit = 4096     # MiB of address space per kernel (a course notebook peaks near 1100)
+# Every grading kernel runs in its own bubblewrap sandbox (autograder/sandbox/bubblewrap.py): this student's files
+# in a scratch tmpfs, Python read-only, no gradebook, solutions or classmates, no network, its own PID namespace,
+# an allow-listed environment. Grading refuses to start where bubblewrap cannot run (apt-get install bubblewrap);
+# False (or `python -m autograder --no-sandbox`) grades anyway, with the instructor's rights, and says so loudly.
+c.GradingExecute.sandbox = True
+c.GradingExecute.max_processes = 64      # processes and threads per kernel (a course kernel uses about 10)
+c.GradingExecute.scratch_size = 512      # MiB: the kernel's working folder; /tmp gets tmp_size (256)
 
 # Feedback: the student reads each failure's message, never the hidden tests' code or tracebacks.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "autograder.preprocessors.StudentFeedback",
+    "autograder.grading.preprocessors.StudentFeedback",
 ]
 
 # grades.csv: UTF-8 whatever the locale (student names may be Chinese), quoted as CSV must be.
-c.ExportApp.plugin_class = "autograder.export.GradesCsvExport"
+c.ExportApp.plugin_class = "autograder.grading.export.GradesCsvExport"

@@ -1,7 +1,7 @@
-"""``python -m autograder``: the instructor's pipeline (see ``autograder.pipeline``)."""
+"""``python -m autograder``: the instructor's pipeline (see ``autograder.cli``)."""
 
 import sys
 
-from .pipeline import main
+from .cli import main
 
 sys.exit(main())

@@ -5,7 +5,7 @@
     python benchmarks/bench_class.py --configs jobs1,jobs2 --json build/bench_class.json
 
 The class (``--students N``, ``--seed S``; the same class for the same N and S) is made from the course's
-own release and solutions, like ``autograder.samples``: about 55 % correct (the reference answers, some
+own release and solutions, like ``autograder.batch.samples``: about 55 % correct (the reference answers, some
 with harmless variations), 25 % typical mistakes (1-3 per notebook, from ``samples.MISTAKES`` and the
 pool below), 8 % blank or half done, 7 % broken files (not JSON, empty, a syntax error, saved under
 another name, missing) and 5 % hostile (one notebook from ``tests/pipeline_fixtures``: os._exit, a
@@ -47,8 +47,8 @@ import nbformat  # noqa: E402
 
 from nbgrader.api import Gradebook  # noqa: E402
 
-from autograder import samples  # noqa: E402
-from autograder.course import Course  # noqa: E402
+from autograder.batch import samples  # noqa: E402
+from autograder.grading.course import Course  # noqa: E402
 
 import pipeline_fixtures as fixtures  # noqa: E402  (tests/pipeline_fixtures: the hostile cases)
 

@@ -6,12 +6,12 @@
 In a scratch copy of the course (the repository is not touched), with the four assignments released:
 
 * **one student**: the reference answers to all four notebooks. ``autograde`` is the pipeline's unit of
-  work (``autograder.pipeline.grade_submission``, as ``python -m autograder autograde`` runs it: audit,
+  work (``autograder.grading.submission.grade_submission``, as ``python -m autograder autograde`` runs it: audit,
   nbgrader's sanitizing, execution with limits and the guard, scoring, the report); ``nbconvert`` is
   ``jupyter nbconvert --to notebook --execute --allow-errors`` on each of the same four notebooks, one command each;
   ``nbclient`` executes the same notebooks in this process (no command start-up: the bare cost of
   running the cells, a stricter baseline).
-* **the demo class**: the bundled sample submissions (``autograder.samples``), every notebook that
+* **the demo class**: the bundled sample submissions (``autograder.batch.samples``), every notebook that
   can be run, the same three ways.
 
 The overhead is ``autograde / baseline - 1``; the target is within 30 % of plain ``nbconvert``.
@@ -28,8 +28,9 @@ import time
 import nbformat
 from nbclient import NotebookClient
 
-from autograder import pipeline, samples
-from autograder.course import Course
+from autograder.batch import samples
+from autograder.grading import submission
+from autograder.grading.course import Course
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = pathlib.Path(sys.executable).parent
@@ -78,7 +79,7 @@ def nbclient(paths):
 def autograde(course, students, assignments):
     for assignment in assignments:
         for student in students:
-            pipeline.grade_submission(course, assignment, student)
+            submission.grade_submission(course, assignment, student)
 
 
 def row(name, seconds, baseline_nbconvert, baseline_nbclient):

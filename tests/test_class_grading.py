@@ -1,6 +1,6 @@
 """Grading a whole class at once: can the instructor trust parallel and sharded grading as much as serial?
 
-The bundled demo class (``autograder.samples``: a correct student, typical mistakes, a blank, broken
+The bundled demo class (``autograder.batch.samples``: a correct student, typical mistakes, a blank, broken
 files, edited and deleted tests) is graded once by stock serial ``nbgrader autograde`` (one command
 per assignment, run from the course folder), and that gradebook is the reference every other run is
 compared with, cell by cell:
@@ -33,8 +33,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from postgres_server import server_or_skip  # noqa: E402
 
-from autograder import parallel, samples  # noqa: E402
-from autograder.course import Course  # noqa: E402
+from autograder.batch import progress as batch_progress  # noqa: E402
+from autograder.batch import samples, shards  # noqa: E402
+from autograder.grading import gradebook  # noqa: E402
+from autograder.grading.course import Course  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -184,7 +186,7 @@ def test_ctrl_c_stops_every_worker_and_kernel_at_once(template, tmp_path):
 def test_concurrent_gradebook_writers_all_land(tmp_path):
     """Six processes write grades through nbgrader's Gradebook at once: every grade lands, once."""
     url = f"sqlite:///{tmp_path}/gradebook.db"
-    parallel.serialize_sqlite()
+    gradebook.serialize_sqlite()
     with Gradebook(url, "reludrop") as gb:
         gb.add_assignment("a")
         gb.add_notebook("nb", "a")
@@ -193,7 +195,7 @@ def test_concurrent_gradebook_writers_all_land(tmp_path):
             gb.add_source_cell(f"test_{i}", "nb", "a", cell_type="code", source="", checksum=str(i))
     writer = (
         "import sys, warnings; warnings.filterwarnings('ignore')\n"
-        "from autograder.parallel import serialize_sqlite; serialize_sqlite()\n"
+        "from autograder.grading.gradebook import serialize_sqlite; serialize_sqlite()\n"
         "from nbgrader.api import Gradebook\n"
         "url, w = sys.argv[1], int(sys.argv[2])\n"
         "for k in range(8):\n"
@@ -220,20 +222,20 @@ def test_concurrent_gradebook_writers_all_land(tmp_path):
 def test_shards_split_any_class_into_disjoint_parts_that_cover_it():
     students = [f"s{i:03d}" for i in range(300)] + ["张伟", "王芳", "li_na", "a b", "ñ"]
     for n in range(1, 6):
-        parts = [{s for s in students if parallel.in_shard(s, (i, n))} for i in range(1, n + 1)]
+        parts = [{s for s in students if shards.in_shard(s, (i, n))} for i in range(1, n + 1)]
         assert set().union(*parts) == set(students)
         assert sum(len(p) for p in parts) == len(students)
         assert all(len(p) >= len(students) / n * 0.7 for p in parts)       # roughly even
     # the shard of a student depends on its id only, not on who else is in the class
-    assert [parallel.shard_of(s, 3) for s in students[:50]] == [parallel.shard_of(s, 3) for s in students[:50][::-1]][::-1]
-    assert parallel.shard_of("张伟", 4) == parallel.shard_of("张伟", 4)
+    assert [shards.shard_of(s, 3) for s in students[:50]] == [shards.shard_of(s, 3) for s in students[:50][::-1]][::-1]
+    assert shards.shard_of("张伟", 4) == shards.shard_of("张伟", 4)
 
 
 @pytest.mark.parametrize("text, message", [("3", "i/n"), ("0/2", "between 1 and n"), ("3/2", "between 1 and n"),
                                            ("a/b", "i/n")])
 def test_a_bad_shard_says_how_to_write_one(text, message):
     with pytest.raises(ValueError, match=message):
-        parallel.parse_shard(text)
+        shards.parse_shard(text)
 
 
 def test_shards_need_a_shared_gradebook_and_jobs_must_be_positive(template, tmp_path):
@@ -250,7 +252,7 @@ def test_shards_need_a_shared_gradebook_and_jobs_must_be_positive(template, tmp_
 def test_eta_comes_from_the_pace_so_far():
     now = [0.0]
     lines = []
-    progress = parallel.Progress(4, 2, out=lines.append, stream=open(os.devnull, "w"), clock=lambda: now[0])
+    progress = batch_progress.Progress(4, 2, out=lines.append, stream=open(os.devnull, "w"), clock=lambda: now[0])
     assert progress.eta() is None
     report = samples_report()
     now[0] = 10.0
@@ -259,7 +261,7 @@ def test_eta_comes_from_the_pace_so_far():
     now[0] = 30.0
     progress.finished(report)                  # 2 done in 30 s: 2 left at 15 s each
     assert "ETA 30 s" in lines[-1] and "[2/4" in lines[-1]
-    assert parallel.duration(3725) == "1 h 02 min" and parallel.duration(245) == "4 min 05 s"
+    assert batch_progress.duration(3725) == "1 h 02 min" and batch_progress.duration(245) == "4 min 05 s"
 
 
 def test_on_a_terminal_a_bar_with_the_eta_is_redrawn_under_the_lines():
@@ -268,7 +270,7 @@ def test_on_a_terminal_a_bar_with_the_eta_is_redrawn_under_the_lines():
             return True
 
     now, lines, terminal = [0.0], [], Terminal()
-    progress = parallel.Progress(4, 2, out=lines.append, stream=terminal, clock=lambda: now[0])
+    progress = batch_progress.Progress(4, 2, out=lines.append, stream=terminal, clock=lambda: now[0])
     progress.draw()
     now[0] = 12.0
     progress.finished(samples_report())
@@ -279,7 +281,7 @@ def test_on_a_terminal_a_bar_with_the_eta_is_redrawn_under_the_lines():
 
 
 def samples_report():
-    from autograder.report import SubmissionReport
+    from autograder.grading.report import SubmissionReport
     return SubmissionReport("张伟", "01_relu_network")
 
 
@@ -354,7 +356,7 @@ def autograded(root):
 
 
 def shard_units(root, i):
-    return {(a, s) for a, s in submissions(root) if parallel.in_shard(s, (i, 2))}
+    return {(a, s) for a, s in submissions(root) if shards.in_shard(s, (i, 2))}
 
 
 def test_the_demo_class_needs_both_shards(sharded):

@@ -27,10 +27,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import pipeline_fixtures as faults  # noqa: E402
 
-from autograder import events, pipeline, samples, scan  # noqa: E402
-from autograder import report as reporting  # noqa: E402
-from autograder.course import Course  # noqa: E402
-from autograder.preprocessors import ScoreErrorsOnly, StudentFeedback  # noqa: E402
+from autograder import cli, events  # noqa: E402
+from autograder.batch import samples  # noqa: E402
+from autograder.grading import report as reporting  # noqa: E402
+from autograder.grading import scan  # noqa: E402
+from autograder.grading.course import Course  # noqa: E402
+from autograder.grading.preprocessors import ScoreErrorsOnly, StudentFeedback  # noqa: E402
 from nbgrader import utils as nbgrader_utils  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -44,7 +46,7 @@ def run_cli(*args):
     """``python -m autograder ...`` in this process; returns (exit status, what it printed)."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        status = pipeline.main(list(args))
+        status = cli.main(list(args))
     return status, out.getvalue()
 
 

@@ -24,7 +24,7 @@ import shutil
 
 import nbformat
 
-from .course import load_config
+from ..grading.course import load_config
 
 CORRECT = "correct"
 STUDENTS = {

@@ -21,8 +21,9 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
+from ..sandbox import bubblewrap
 from .export import GradesCsvExport
-from .parallel import serialize_sqlite
+from .gradebook import serialize_sqlite
 
 
 class PipelineError(Exception):
@@ -67,6 +68,18 @@ class Course:
             self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config, log=log)
 
     # ------------------------------------------------------------------ paths
+
+    def sandboxed(self):
+        """Does this course grade in the sandbox (``c.GradingExecute.sandbox``, on unless switched off)?"""
+        return bool(self.config.GradingExecute.get("sandbox", True))
+
+    def require_sandbox(self):
+        """Raise ``SandboxUnavailable`` (saying what to install) when this course grades in a sandbox that
+        cannot be made here; before a batch, so that no student is graded without it."""
+        if self.sandboxed():
+            ok, why = bubblewrap.available(self.config.GradingExecute.get("bwrap", "bwrap"))
+            if not ok:
+                raise bubblewrap.SandboxUnavailable(why)
 
     @property
     def db_url(self):

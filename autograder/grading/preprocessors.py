@@ -13,7 +13,7 @@ Autograde, sanitizing step (before any student code runs)::
 
 Autograde, grading step::
 
-    GradingExecute    (``autograder.execute``) runs the notebook with limits and the grading guard.
+    GradingExecute    (``autograder.sandbox.execute``) runs the notebook with limits and the grading guard.
     ScoreErrorsOnly   a test cell loses its points for an error only: stderr output (a numpy warning)
                       and displayed values are kept for the student to read, not scored.
 
@@ -25,6 +25,7 @@ Feedback::
 Every finding is written as an event (``autograder.events``) into the autograded notebook.
 """
 
+import json
 import os
 import uuid
 
@@ -36,8 +37,9 @@ from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
-from . import events, scan
-from .execute import GradingExecute  # noqa: F401  (configured by its dotted name)
+from .. import events
+from ..sandbox.execute import GradingExecute  # noqa: F401  (configured by its dotted name)
+from . import scan
 
 __all__ = ["AuditSubmission", "DeduplicateCells", "RestoreCells", "GradingExecute", "ScoreErrorsOnly",
            "StudentFeedback"]
@@ -319,10 +321,26 @@ class StudentFeedback(NbGraderPreprocessor):
     The autograded notebook keeps everything for the instructor. In the feedback, every test cell
     loses its hidden-test region (the same delimiters as ``ClearHiddenTests``) and each error output
     of a test cell keeps only ``ename: evalue``: the message the check wrote for the student. A
-    traceback would show the hidden call, its seed and the grader's internals.
+    traceback would show the hidden call, its seed and the grader's internals. And any output, of
+    any cell, that quotes a line of a hidden test (a student cell that prints IPython's history,
+    ``In`` or ``_ih``, after a test cell ran) is replaced by a one-line notice.
     """
 
+    def preprocess(self, nb, resources):
+        self._hidden = set()
+        for cell in nb.cells:
+            if cell.cell_type == "code" and utils.is_grade(cell):
+                region = cell.source
+                kept = NotebookNode(cell_type="code", source=region, metadata={})
+                ClearHiddenTests(parent=self)._remove_hidden_test_region(kept)
+                shown = set(kept.source.splitlines())
+                self._hidden |= {line.strip() for line in region.splitlines()
+                                 if line not in shown and len(line.strip()) >= 12 and "HIDDEN TESTS" not in line}
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code":
+            cell.outputs = [self._redacted(o) for o in cell.get("outputs", [])]
         if cell.cell_type != "code" or not utils.is_grade(cell):
             return cell, resources
         ClearHiddenTests(parent=self)._remove_hidden_test_region(cell)
@@ -331,3 +349,13 @@ class StudentFeedback(NbGraderPreprocessor):
                 message = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
                 output.traceback = message.split("\n")
         return cell, resources
+
+    def _redacted(self, output):
+        text = json.dumps(output, ensure_ascii=False)
+        if not any(json.dumps(line, ensure_ascii=False)[1:-1] in text for line in self._hidden):
+            return output
+        return NotebookNode(output_type="stream", name="stdout", text=HIDDEN_NOTICE)
+
+
+HIDDEN_NOTICE = ("（这个输出引用了隐藏测试，反馈中不显示。）/ (This output quotes the hidden tests: it is not shown "
+                 "in the feedback.)\n")

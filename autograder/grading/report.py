@@ -15,7 +15,7 @@ import nbformat
 
 from nbgrader.api import MissingEntry
 
-from . import events
+from .. import events
 
 #: Error names, most telling first, when a test cell shows several errors.
 _PRIORITY = ["TamperingError", "NotRunError", "DeadKernelError", "CellTimeoutError", "MemoryError"]

@@ -1,6 +1,6 @@
 """Read a student's code (without running it) for what tampering with grading needs.
 
-The grading guard (``autograder.guard``) puts back what student code changes
+The grading guard (``autograder.sandbox.guard``) puts back what student code changes
 at run time, but it runs in the student's process. This scan looks at the
 submitted source for the constructs such code needs: rebinding ``np`` or
 ``checks``, assigning attributes of numpy, the grader, ``sys`` or IPython,
@@ -22,7 +22,8 @@ PROTECTED_NAMES = {"np", "numpy", "checks", "autograder", "get_ipython", "__buil
 PROTECTED_ROOTS = {"np", "numpy", "checks", "autograder", "sys", "builtins", "__builtins__", "reludrop_core",
                    "IPython", "warnings"}
 #: Modules an answer has no business importing.
-SUSPICIOUS_MODULES = {"builtins", "ctypes", "gc", "importlib", "signal", "faulthandler", "autograder.guard"}
+SUSPICIOUS_MODULES = {"builtins", "ctypes", "gc", "importlib", "signal", "faulthandler", "autograder.guard",
+                      "autograder.sandbox.guard"}
 #: Attributes that reach into the interpreter or IPython.
 SUSPICIOUS_ATTRIBUTES = {
     "showtraceback", "_showtraceback", "input_transformers_post", "input_transformers_cleanup",

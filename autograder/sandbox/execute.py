@@ -11,11 +11,18 @@ nbgrader (0.9.6, preprocessors/execute.py) runs a notebook through nbclient. Wha
   for IOPub output"). Here the kernel is killed (its whole process group) and grading stops there, as
   for a dead kernel. A notebook-wide budget (``notebook_timeout``) bounds a notebook whose every cell
   times out.
+* **isolation** (``sandbox``, on by default): every kernel runs in its own bubblewrap sandbox
+  (``autograder.sandbox.bubblewrap``): a scratch copy of this student's own files as its only
+  writable folder, no gradebook, no solutions, no classmates, no network, its own PID namespace,
+  an allow-listed environment, and limits on memory (RLIMIT_AS), processes, CPU time and file
+  size. Without bubblewrap grading refuses to start (``SandboxUnavailable``) unless ``sandbox`` is
+  switched off, which is said loudly on every notebook (a ``no-sandbox`` event).
 * **memory**: the kernel runs under an address-space limit (``memory_limit``, RLIMIT_AS), so a
   blow-up raises ``MemoryError`` (or kills only that kernel) instead of the machine.
 * **the environment**: the kernel starts with ``PYTHONSAFEPATH=1`` (a file the student submitted,
   ``numpy.py`` or ``autograder.py``, is never imported instead of the real module) and single-threaded
-  BLAS (reproducible, and no oversubscription when students are graded in parallel).
+  BLAS (reproducible, and no oversubscription when students are graded in parallel); in the sandbox
+  it gets only the variables of ``kernel_env`` and ``env_allow`` (no database URL, password or token).
 * **tampering at run time**: the grading guard (``autograder.guard``) is installed before the first
   cell and checked before and after every test cell; a test cell around which the grading environment
   changed gets a ``TamperingError`` output (0 points) and the environment is put back.
@@ -24,10 +31,11 @@ Every such event is also written to the notebook (``autograder.events``).
 """
 
 import ast
+import fnmatch
 import json
 import os
-import resource
 import signal
+import sys
 import tempfile
 from queue import Empty
 from time import monotonic
@@ -36,14 +44,20 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
-from traitlets import Bool, Dict, Integer
+from traitlets import Bool, Dict, Integer, List, Unicode
 
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
 
-from . import events, warm
+import reludrop_core
 
-_GUARD = "__import__('autograder.guard', fromlist=['guard'])"
+from .. import events
+from . import bubblewrap, guard as guard_module
+from .kernel import SandboxKernelManager
+
+_GUARD = f"__import__({guard_module.__name__!r}, fromlist=['guard'])"
+NO_SANDBOX = ("GRADING WITHOUT A SANDBOX (--no-sandbox / c.GradingExecute.sandbox = False): student code runs with "
+              "the grader's rights and can read or change the gradebook, the solutions and classmates' work.")
 
 
 class _Stop(Exception):
@@ -77,18 +91,13 @@ def bound_names(source):
     return names
 
 
-def _rlimits(limit_bytes):
-    """The kernel process's resource limits: its address space capped, no core dumps."""
-    limits = {resource.RLIMIT_CORE: (0, 0)}
-    if limit_bytes:
-        limits[resource.RLIMIT_AS] = (limit_bytes, limit_bytes)
-    return limits
+def _plain_limits(limits):
+    """A preexec_fn for an unsandboxed kernel: the same rlimits, minus the process count."""
+    rlimits = limits.rlimits(nproc=False)
 
-
-def _address_space_limit(limit_bytes):
-    """A preexec_fn for the kernel process: apply ``_rlimits``."""
     def limit():
-        for which, value in _rlimits(limit_bytes).items():
+        import resource
+        for which, value in rlimits.items():
             resource.setrlimit(which, value)
     return limit
 
@@ -106,11 +115,24 @@ class GradingExecute(Execute):
         config=True)
     guard_timeout = Integer(30, help="Seconds to wait for the grading guard's answer.").tag(config=True)
     kernel_env = Dict(
-        {"PYTHONSAFEPATH": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
-        help="Environment variables set for the kernel (on top of the grader's own).").tag(config=True)
-    warm_kernels = Bool(
-        False, help="Fork each kernel from a template process that has done the imports (autograder.warm): "
-                    "about 0.5 s less per notebook; still one new kernel per notebook.").tag(config=True)
+        {"PYTHONSAFEPATH": "1", "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+         "MKL_NUM_THREADS": "1"},
+        help="Environment variables set for the kernel.").tag(config=True)
+    sandbox = Bool(
+        True, help="Run every kernel in its own bubblewrap sandbox (autograder.sandbox.bubblewrap): the student's "
+                   "files only, read-only Python, no network, no gradebook. Off (--no-sandbox) grades with the "
+                   "instructor's rights, and every notebook says so.").tag(config=True)
+    bwrap = Unicode("bwrap", help="The bubblewrap command (a name on PATH or a path).").tag(config=True)
+    env_allow = List(
+        ["LANG", "LC_*", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"],
+        help="Variables of the grader's environment a sandboxed kernel keeps (shell patterns); PATH and HOME "
+             "are set for the sandbox, kernel_env is added.").tag(config=True)
+    max_processes = Integer(64, help="Processes and threads a sandboxed kernel may have at once.").tag(config=True)
+    cpu_limit = Integer(1200, help="CPU seconds per kernel process (RLIMIT_CPU); 0 for none.").tag(config=True)
+    file_size_limit = Integer(256, help="MiB one file written by the kernel may reach (RLIMIT_FSIZE).").tag(config=True)
+    scratch_size = Integer(512, help="MiB of the sandbox's working folder (a tmpfs with the student's files).").tag(
+        config=True)
+    tmp_size = Integer(256, help="MiB of the sandbox's private /tmp.").tag(config=True)
 
     # ------------------------------------------------------------------ the notebook
 
@@ -145,16 +167,40 @@ class GradingExecute(Execute):
         self.set_widgets_metadata()
         return self.nb, self.resources
 
+    def limits(self):
+        return bubblewrap.Limits(memory=self.memory_limit, processes=self.max_processes, cpu=self.cpu_limit,
+                                 file_size=self.file_size_limit, scratch=self.scratch_size, tmp=self.tmp_size)
+
     def _launch_options(self, kernel_log):
-        env = dict(os.environ)
+        if not self.sandbox:
+            env = dict(os.environ)
+            env.update({str(k): str(v) for k, v in self.kernel_env.items()})
+            env.pop("JPY_PARENT_PID", None)
+            events.add(self.nb, "no-sandbox", None, NO_SANDBOX)
+            self.log.warning(NO_SANDBOX)
+            return {"env": env, "stdout": kernel_log, "stderr": kernel_log,
+                    "preexec_fn": _plain_limits(self.limits())}
+        ok, why = bubblewrap.available(self.bwrap)
+        if not ok:
+            raise bubblewrap.SandboxUnavailable(why)
+        self.kernel_manager_class = SandboxKernelManager
+        return {"env": self.sandbox_env(), "stdout": kernel_log, "stderr": kernel_log,
+                "sandbox_files": self._student_folder(), "sandbox_limits": self.limits(), "sandbox_bwrap": self.bwrap,
+                "sandbox_packages": bubblewrap.package_dirs([reludrop_core, sys.modules["autograder"]])}
+
+    def sandbox_env(self):
+        """The whole environment of a sandboxed kernel: the allow-list, PATH, HOME and ``kernel_env``."""
+        env = {k: v for k, v in os.environ.items() if any(fnmatch.fnmatchcase(k, p) for p in self.env_allow)}
+        env.setdefault("LANG", "C.UTF-8")
+        env.update({"PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
+                    "HOME": bubblewrap.INSIDE_HOME, "MPLCONFIGDIR": f"{bubblewrap.INSIDE_HOME}/.matplotlib"})
         env.update({str(k): str(v) for k, v in self.kernel_env.items()})
-        env.pop("JPY_PARENT_PID", None)
-        options = {"env": env, "stdout": kernel_log, "stderr": kernel_log,
-                   "preexec_fn": _address_space_limit(self.memory_limit * 1024 * 1024)}
-        if self.warm_kernels:
-            self.kernel_manager_class = warm.WarmKernelManager
-            options["rlimits"] = _rlimits(self.memory_limit * 1024 * 1024)
-        return options
+        return env
+
+    def _student_folder(self):
+        """The folder nbgrader grades in (``autograded/<student>/<assignment>``): this student's files only."""
+        path = (self.resources or {}).get("metadata", {}).get("path")
+        return path if path and os.path.isdir(path) else None
 
     @staticmethod
     def _name(cell, index):

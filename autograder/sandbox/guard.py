@@ -1,6 +1,6 @@
 """The grading guard: runs inside the student's kernel while nbgrader autogrades it.
 
-``autograder.preprocessors.GradingExecute`` calls it through ``user_expressions``
+``autograder.sandbox.execute.GradingExecute`` calls it through ``user_expressions``
 (never as a notebook cell, so it leaves no trace in the graded notebook):
 
 * ``install()`` once, right after the kernel starts and before any cell runs:
@@ -28,7 +28,7 @@ environment, so the other answers keep the marks they earn.
 
 Limit: this runs in the student's process, so code written to defeat this
 module specifically can. The pipeline also scans the submitted code for the
-constructs such code needs (``autograder.audit``) and flags it for the
+constructs such code needs (``autograder.grading.scan``) and flags it for the
 instructor.
 """
 

@@ -15,7 +15,7 @@ import pathlib
 
 import nbformat
 
-from autograder import samples
+from autograder.batch import samples
 
 ASSIGNMENT = "01_relu_network"
 #: Autograded cells of notebook 01 and their points (the test checks this against the gradebook).
