@@ -18,7 +18,8 @@ clock starts; the repository is not touched):
 * ``stock``: ``nbgrader autograde <assignment> --force``, one command per assignment, run from the course
   folder: plain nbgrader with the course's ``nbgrader_config.py`` (the same preprocessors), serially;
 * ``jobsN``: ``python -m autograder --course DIR autograde --all --jobs N``;
-* ``pipeline``: the same without ``--jobs`` (its default).
+* ``pipeline``: the same without ``--jobs`` (its default);
+* ``jobsN-nosandbox``, ``pipeline-nosandbox``: the same with ``--no-sandbox``, to measure what the sandbox costs.
 
 Afterwards every student x notebook x cell score is read from each run's gradebook: all runs must agree
 (exit 1 otherwise). The table gives wall time, notebooks per minute (students x 4 notebooks), seconds per
@@ -406,7 +407,9 @@ def timeout_students(plan):
 def command(config, folder):
     if config == "stock":
         return None                              # one nbgrader call per assignment, see run()
-    base = [sys.executable, "-m", "autograder", "--course", str(folder), "autograde", "--all"]
+    config, _, unsandboxed = config.partition("-")
+    base = [sys.executable, "-m", "autograder", "--course", str(folder)] + (["--no-sandbox"] if unsandboxed else [])
+    base += ["autograde", "--all"]
     if config == "pipeline":
         return base
     return base + ["--jobs", str(int(config[len("jobs"):]))]
@@ -496,9 +499,11 @@ def main(argv=None):
 
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     for config in configs:
-        if not (config in ("stock", "pipeline") or (config.startswith("jobs") and config[4:].isdigit()
-                                                    and int(config[4:]) >= 1)):
-            parser.error(f"unknown configuration {config!r}: use stock, jobsN (N >= 1) or pipeline")
+        name = config[:-len("-nosandbox")] if config.endswith("-nosandbox") else config
+        if not (config == "stock" or name == "pipeline" or (name.startswith("jobs") and name[4:].isdigit()
+                                                            and int(name[4:]) >= 1)):
+            parser.error(f"unknown configuration {config!r}: use stock, jobsN (N >= 1) or pipeline, the last two "
+                         f"optionally with -nosandbox (graded with --no-sandbox)")
     if len(set(configs)) != len(configs):
         parser.error("a configuration is named twice")
     if args.students < 1:

@@ -335,7 +335,7 @@ def test_the_kernel_sees_only_its_own_files_and_allowed_variables(hostile):
     """Does the listing of / show only the sandbox's folders, and the environment only the allow-list?"""
     text = autograded_text(hostile, "reads_classmates")
     listing = set(eval(re.search(r"listing /: (\[.*?\])", text).group(1)))      # noqa: S307 - our own output
-    bound = bubblewrap.interpreter_dirs() + bubblewrap.package_dirs([autograder, reludrop_core])
+    bound = bubblewrap.interpreter_dirs() + bubblewrap.package_dirs([*autograder.__path__, *reludrop_core.__path__])
     assert listing <= {"bin", "lib", "lib64", "sbin", "usr", "etc", "proc", "dev", "tmp", "home", "run"} | {
         p.split("/")[1] for p in bound}, listing
     environment = autograded_text(hostile, "prints_environment")
@@ -381,3 +381,26 @@ def test_an_unreadable_gradebook_stops_the_batch_naming_the_copy(clean, tmp_path
     with pytest.raises(gradebook.GradebookUnreadable, match=re.escape(str(copy))):
         gradebook.check_readable(f"sqlite:///{root}/gradebook.db", copy)
     gradebook.check_readable(f"sqlite:///{copy}")
+
+
+# ---------------------------------------------------------------------- the sandbox's command line
+
+def test_no_bind_is_hidden_by_a_later_tmpfs(tmp_path):
+    """Is every tmpfs (/tmp, /home, /run) mounted before the binds, so that a venv or course under /tmp
+    or /home stays visible (bubblewrap mounts in order: a later tmpfs hides what was bound below it)?"""
+    connection = tmp_path / "kernel.json"
+    connection.write_text("{}")
+    packages = ["/tmp/ci/autograder", "/home/teacher/course/reludrop_core"]
+    launch = bubblewrap.command(["python", "-m", "ipykernel_launcher"], files_from=None, connection_file=connection,
+                                limits=bubblewrap.Limits(), packages=packages)
+    try:
+        args = launch.args
+        mounts = [(i, args[i + 1]) for i, a in enumerate(args) if a in ("--tmpfs",)]
+        binds = [(i, args[i + 2]) for i, a in enumerate(args) if a in ("--ro-bind", "--bind")]
+        for at, target in mounts:
+            hidden = [b for j, b in binds if j < at and (b + "/").startswith(target.rstrip("/") + "/")]
+            assert not hidden, f"--tmpfs {target} hides {hidden}"
+        assert [b for _, b in binds if b in packages] == packages
+    finally:
+        launch.close_parent_fds()
+        os.close(launch.info_fd)

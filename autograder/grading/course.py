@@ -22,6 +22,7 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
 from ..sandbox import bubblewrap
+from ..sandbox.execute import course_packages
 from .export import GradesCsvExport
 from .gradebook import serialize_sqlite
 
@@ -77,7 +78,7 @@ class Course:
         """Raise ``SandboxUnavailable`` (saying what to install) when this course grades in a sandbox that
         cannot be made here; before a batch, so that no student is graded without it."""
         if self.sandboxed():
-            ok, why = bubblewrap.available(self.config.GradingExecute.get("bwrap", "bwrap"))
+            ok, why = bubblewrap.available(self.config.GradingExecute.get("bwrap", "bwrap"), course_packages())
             if not ok:
                 raise bubblewrap.SandboxUnavailable(why)
 

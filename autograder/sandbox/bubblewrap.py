@@ -25,9 +25,11 @@ is killed, bubblewrap's init (PID 1 of the namespace) ends and the kernel takes 
 namespace with it (``--die-with-parent`` as well, if the grader dies).
 
 Limits (``Limits``): address space (RLIMIT_AS, as before), CPU seconds (RLIMIT_CPU), the size of one
-written file (RLIMIT_FSIZE), the tmpfs sizes, and the number of processes: RLIMIT_NPROC when the
-grader is an ordinary user; for root, whom the kernel exempts from RLIMIT_NPROC, a ``pids`` cgroup
-per kernel (``ProcessCap``) where the machine has one the grader may write.
+written file (RLIMIT_FSIZE), the tmpfs sizes, and the number of processes and threads: RLIMIT_NPROC,
+set *inside* the sandbox (``in_sandbox``: set before bubblewrap creates its user namespace, Linux
+would also cap the grader's own user at that number), which holds for an ordinary user; for root,
+whom Linux exempts from RLIMIT_NPROC, a ``pids`` cgroup per kernel (``ProcessCap``) where the
+machine has one the grader may write.
 
 ``available()`` says whether bubblewrap runs here and, if not, what to install.
 """
@@ -37,9 +39,12 @@ import json
 import os
 import pathlib
 import resource
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 
 INSIDE_HOME = "/home/student"
@@ -62,8 +67,9 @@ class Limits:
     scratch: int = 512          # the working directory's tmpfs
     tmp: int = 256              # the private /tmp
 
-    def rlimits(self, nproc):
-        """{RLIMIT_*: (soft, hard)} for the kernel's process (and everything it starts)."""
+    def rlimits(self):
+        """{RLIMIT_*: (soft, hard)} for bubblewrap and the kernel (everything it starts inherits them);
+        the process count is set inside the sandbox (``in_sandbox``)."""
         mib = 1024 * 1024
         limits = {resource.RLIMIT_CORE: (0, 0)}
         if self.memory:
@@ -72,9 +78,17 @@ class Limits:
             limits[resource.RLIMIT_CPU] = (self.cpu, self.cpu + 5)
         if self.file_size:
             limits[resource.RLIMIT_FSIZE] = (self.file_size * mib,) * 2
-        if nproc and self.processes:
-            limits[resource.RLIMIT_NPROC] = (self.processes,) * 2
         return limits
+
+    def in_sandbox(self, cmd):
+        """``cmd`` preceded by a step that sets RLIMIT_NPROC inside the sandbox's user namespace, then execs it."""
+        if not self.processes:
+            return list(cmd)
+        return [cmd[0], "-c", _SET_NPROC, str(self.processes), *cmd]
+
+
+_SET_NPROC = ("import os, resource, sys; n = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_NPROC, (n, n)); "
+              "os.execv(sys.argv[2], sys.argv[2:])")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -92,37 +106,53 @@ def bwrap_path(name="bwrap"):
 _checked = {}
 
 
-def available(name="bwrap"):
-    """(True, "") when a bubblewrap sandbox can be made here, else (False, what to do). Cached per process."""
-    if name not in _checked:
-        _checked[name] = _probe(name)
-    return _checked[name]
+def available(name="bwrap", packages=()):
+    """(True, "") when a bubblewrap sandbox can be made here and Python imports ipykernel and the course's
+    ``packages`` in it, else (False, what to do). Cached per process."""
+    key = (name, tuple(packages))
+    if key not in _checked:
+        _checked[key] = _probe(name, packages)
+    return _checked[key]
 
 
-def _probe(name):
+def _probe(name, packages):
     bwrap = bwrap_path(name)
     if bwrap is None:
         return False, (f"bubblewrap (bwrap) is not installed: grading runs every student's kernel in a bubblewrap "
                        f"sandbox. Install it ({INSTALL}; on Fedora: sudo dnf install bubblewrap), or grade "
                        f"without isolation with --no-sandbox (c.GradingExecute.sandbox = False) at your own risk.")
     try:
-        done = subprocess.run([bwrap, *_base_args(), "--", sys.executable, "-c", "print('ok')"],
+        binds = [arg for folder in packages for arg in ("--ro-bind", folder, folder)]
+        imports = ", ".join(["ipykernel", *(os.path.basename(folder) for folder in packages)])
+        done = subprocess.run([bwrap, *_base_args(Limits()), *binds, "--", sys.executable, "-c",
+                               f"import {imports}; print('ok')"],
                               capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
     except (OSError, subprocess.TimeoutExpired) as error:
         return False, f"bubblewrap did not run ({error})"
-    if done.returncode != 0 or done.stdout.strip() != "ok":
-        why = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        return False, (f"bubblewrap cannot create a sandbox here ({why}). User namespaces may be switched off "
-                       f"(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0) or forbidden in "
-                       f"this container. Grade on a machine where `bwrap --unshare-all --ro-bind / / true` works, "
-                       f"or pass --no-sandbox (c.GradingExecute.sandbox = False) at your own risk.")
-    return True, ""
+    if done.returncode == 0 and done.stdout.strip() == "ok":
+        return True, ""
+    why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+    if not why.startswith("bwrap:"):
+        return False, (f"Python cannot import the course inside the bubblewrap sandbox ({why}). The sandbox binds "
+                       f"{', '.join(interpreter_dirs() + list(packages))} read-only: install the course into this "
+                       f"environment (pip install -e '.[course]'), or report this as a bug.")
+    return False, (f"bubblewrap cannot create a sandbox here ({why}). User namespaces may be switched off "
+                   f"(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0) or forbidden in "
+                   f"this container. Grade on a machine where `bwrap --unshare-all --ro-bind / / true` works, "
+                   f"or pass --no-sandbox (c.GradingExecute.sandbox = False) at your own risk.")
 
 
-def _base_args():
-    """Namespaces, /usr, /proc, /dev and the interpreter: what every sandbox (and the probe) has."""
+def _base_args(limits):
+    """Namespaces, the writable tmpfs, /usr, /proc, /dev and the interpreter: what every sandbox (and the
+    probe) has. The tmpfs come first: a tmpfs mounted on /tmp or /home after a bind below it (a venv in
+    /tmp/ci/.venv, a course in /home/teacher/course) would hide that bind."""
+    mib = 1024 * 1024
     args = ["--unshare-all", "--die-with-parent", "--new-session", "--uid", "1000", "--gid", "1000",
-            "--hostname", "grading", "--ro-bind", "/usr", "/usr"]
+            "--hostname", "grading",
+            "--size", str(limits.tmp * mib), "--tmpfs", "/tmp",
+            "--size", str(limits.scratch * mib), "--tmpfs", "/home", "--dir", INSIDE_HOME,
+            "--size", str(mib), "--tmpfs", "/run", "--dir", INSIDE_RUN,
+            "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "lib", "lib64", "sbin"):
         target = os.path.join("/", name)
         if os.path.islink(target):
@@ -153,12 +183,10 @@ def _outermost(paths):
     return keep
 
 
-def package_dirs(modules):
-    """The folders of the course's own packages (imported modules), to bind read-only, and nothing around them."""
-    dirs = []
-    for module in modules:
-        for path in getattr(module, "__path__", []):
-            dirs.append(os.path.realpath(path))
+def package_dirs(folders):
+    """The folders of the course's own packages, to bind read-only, and nothing around them; those inside
+    the Python installation or /usr are bound already."""
+    dirs = [os.path.realpath(folder) for folder in folders]
     prefixes = interpreter_dirs()
     return [d for d in _outermost(dirs) if not any(d.startswith(p.rstrip("/") + "/") for p in prefixes)
             and not d.startswith("/usr/")]
@@ -206,7 +234,7 @@ def command(cmd, *, files_from, connection_file, limits, packages, env_inside=No
         opened.append(read)
         return str(read)
 
-    args = [bwrap_path(bwrap) or bwrap, *_base_args()]
+    args = [bwrap_path(bwrap) or bwrap, *_base_args(limits)]
     for name in ETC:
         path = os.path.join("/etc", name)
         if os.path.exists(path):
@@ -214,9 +242,6 @@ def command(cmd, *, files_from, connection_file, limits, packages, env_inside=No
     args += ["--ro-bind-data", data_fd(PASSWD), "/etc/passwd", "--ro-bind-data", data_fd(GROUP), "/etc/group"]
     for folder in packages:
         args += ["--ro-bind", folder, folder]
-    args += ["--size", str(limits.tmp * mib), "--tmpfs", "/tmp",
-             "--size", str(limits.scratch * mib), "--tmpfs", "/home", "--dir", INSIDE_HOME,
-             "--size", str(mib), "--tmpfs", "/run", "--dir", INSIDE_RUN]
     root = pathlib.Path(files_from) if files_from else None
     if root is not None and root.is_dir():
         for path in sorted(root.rglob("*")):
@@ -247,8 +272,6 @@ def command(cmd, *, files_from, connection_file, limits, packages, env_inside=No
 
 def read_child_pid(fd, timeout=30):
     """The sandbox's init as the host sees it (``--info-fd``); None when bubblewrap failed first."""
-    import select
-
     data = b""
     try:
         while b"}" not in data:
@@ -318,9 +341,6 @@ class ProcessCap:
         return [int(p) for p in _read(os.path.join(self.path, "cgroup.procs")).split()]
 
     def close(self):
-        import signal
-        import time
-
         for _ in range(50):
             pids = self.pids()
             if not pids:

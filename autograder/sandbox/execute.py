@@ -34,6 +34,8 @@ import ast
 import fnmatch
 import json
 import os
+import pathlib
+import resource
 import signal
 import sys
 import tempfile
@@ -56,6 +58,7 @@ from . import bubblewrap, guard as guard_module
 from .kernel import SandboxKernelManager
 
 _GUARD = f"__import__({guard_module.__name__!r}, fromlist=['guard'])"
+_AUTOGRADER = pathlib.Path(__file__).resolve().parents[1]     # the grader's own package folder
 NO_SANDBOX = ("GRADING WITHOUT A SANDBOX (--no-sandbox / c.GradingExecute.sandbox = False): student code runs with "
               "the grader's rights and can read or change the gradebook, the solutions and classmates' work.")
 
@@ -93,13 +96,17 @@ def bound_names(source):
 
 def _plain_limits(limits):
     """A preexec_fn for an unsandboxed kernel: the same rlimits, minus the process count."""
-    rlimits = limits.rlimits(nproc=False)
+    rlimits = limits.rlimits()
 
     def limit():
-        import resource
         for which, value in rlimits.items():
             resource.setrlimit(which, value)
     return limit
+
+
+def course_packages():
+    """The folders of the course's packages that a kernel imports, as the sandbox binds them."""
+    return bubblewrap.package_dirs([*reludrop_core.__path__, str(_AUTOGRADER)])
 
 
 class GradingExecute(Execute):
@@ -111,7 +118,7 @@ class GradingExecute(Execute):
     notebook_timeout = Integer(
         900, help="Seconds one notebook may run in total; the cells after that are not run (0 points). "
                   "0 for no limit.").tag(config=True)
-    guard = Bool(True, help="Install the grading guard (autograder.guard) and check it around every test cell.").tag(
+    guard = Bool(True, help="Install the grading guard (autograder.sandbox.guard) and check it around every test cell.").tag(
         config=True)
     guard_timeout = Integer(30, help="Seconds to wait for the grading guard's answer.").tag(config=True)
     kernel_env = Dict(
@@ -180,13 +187,13 @@ class GradingExecute(Execute):
             self.log.warning(NO_SANDBOX)
             return {"env": env, "stdout": kernel_log, "stderr": kernel_log,
                     "preexec_fn": _plain_limits(self.limits())}
-        ok, why = bubblewrap.available(self.bwrap)
+        ok, why = bubblewrap.available(self.bwrap, course_packages())
         if not ok:
             raise bubblewrap.SandboxUnavailable(why)
         self.kernel_manager_class = SandboxKernelManager
         return {"env": self.sandbox_env(), "stdout": kernel_log, "stderr": kernel_log,
                 "sandbox_files": self._student_folder(), "sandbox_limits": self.limits(), "sandbox_bwrap": self.bwrap,
-                "sandbox_packages": bubblewrap.package_dirs([reludrop_core, sys.modules["autograder"]])}
+                "sandbox_packages": course_packages()}
 
     def sandbox_env(self):
         """The whole environment of a sandboxed kernel: the allow-list, PATH, HOME and ``kernel_env``."""

@@ -12,6 +12,7 @@ folder whose files are copied into the scratch), ``sandbox_limits`` (a ``bubblew
 ``sandbox_packages`` (folders bound read-only).
 """
 
+import resource
 import uuid
 
 from jupyter_client.manager import AsyncKernelManager
@@ -35,14 +36,13 @@ class SandboxProvisioner(LocalProvisioner):
         km = self.parent
         # ``-f <connection file>``: the kernel reads the copy inside its sandbox
         cmd = [bubblewrap.INSIDE_CONNECTION if arg == km.connection_file else arg for arg in cmd]
-        launch = bubblewrap.command(cmd, files_from=files, connection_file=km.connection_file, limits=limits,
+        launch = bubblewrap.command(limits.in_sandbox(cmd), files_from=files, connection_file=km.connection_file, limits=limits,
                                     packages=packages, bwrap=bwrap)
         self.cap = bubblewrap.ProcessCap.make(limits.processes)
-        rlimits = limits.rlimits(nproc=self.cap is None)
+        rlimits = limits.rlimits()
         cap = self.cap
 
         def before_exec():
-            import resource
             if cap is not None:
                 cap.enter()
             for which, value in rlimits.items():
