@@ -50,6 +50,14 @@ for _p in glob.glob("/**/*.ipynb", recursive=True) + glob.glob("/**/gradebook.db
         except OSError as _e:
             print("BLOCKED:", _p, _e)
 ''',
+    "reads_own_folder": '''
+for _dir, _subdirs, _files in os.walk(os.path.expanduser("~")):
+    for _name in _files:
+        for _line in open(os.path.join(_dir, _name), errors="replace"):
+            if "hidden" + "=True" in _line or "HIDDEN" + " TESTS" in _line:     # not matching this very line
+                print("GOT:", _name, _line.strip()[:300])
+print("looked at", sum(len(f) for _, _, f in os.walk(os.path.expanduser("~"))), "files")
+''',
     "reads_classmates": '''
 print("listing /:", sorted(os.listdir("/")))
 for _walk in [ROOT + "/submitted", ROOT + "/autograded", ROOT + "/feedback", "/home", "/tmp", "..", "/run"]:

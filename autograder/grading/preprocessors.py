@@ -38,7 +38,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
 from .. import events
-from ..sandbox.execute import GradingExecute  # noqa: F401  (configured by its dotted name)
+from ..sandbox.execute import GradingExecute, coursedir_of  # noqa: F401  (GradingExecute: configured by its dotted name)
 from . import scan
 
 __all__ = ["AuditSubmission", "DeduplicateCells", "RestoreCells", "GradingExecute", "ScoreErrorsOnly",
@@ -49,17 +49,6 @@ def normalised(source):
     """A cell source compared for edits: line endings, trailing blanks and blank edges do not count."""
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "\n".join(line.rstrip() for line in lines).strip()
-
-
-def coursedir_of(configurable):
-    """The nbgrader CourseDirectory of the converter running ``configurable`` (a preprocessor), or None."""
-    obj = configurable
-    while obj is not None:
-        coursedir = getattr(obj, "coursedir", None)
-        if coursedir is not None:
-            return coursedir
-        obj = getattr(obj, "parent", None)
-    return None
 
 
 def source_notebook(configurable, assignment_id, notebook_id):

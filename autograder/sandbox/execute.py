@@ -104,6 +104,17 @@ def _plain_limits(limits):
     return limit
 
 
+def coursedir_of(configurable):
+    """The nbgrader CourseDirectory of the converter running ``configurable`` (a preprocessor), or None."""
+    obj = configurable
+    while obj is not None:
+        coursedir = getattr(obj, "coursedir", None)
+        if coursedir is not None:
+            return coursedir
+        obj = getattr(obj, "parent", None)
+    return None
+
+
 def course_packages():
     """The folders of the course's packages that a kernel imports, as the sandbox binds them."""
     return bubblewrap.package_dirs([*reludrop_core.__path__, str(_AUTOGRADER)])
@@ -205,7 +216,15 @@ class GradingExecute(Execute):
         return env
 
     def _student_folder(self):
-        """The folder nbgrader grades in (``autograded/<student>/<assignment>``): this student's files only."""
+        """The folder whose files the scratch gets: ``submitted/<student>/<assignment>``, what the student
+        handed in. Never nbgrader's working folder ``autograded/<student>/<assignment>``: by the time the
+        kernel starts, the notebook there has its test cells restored from the gradebook, hidden tests
+        and seeds included. Outside nbgrader (no course), the notebook's own folder."""
+        info = (self.resources or {}).get("nbgrader", {})
+        coursedir = coursedir_of(self)
+        if coursedir is not None and info.get("student") and info.get("assignment"):
+            path = coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"])
+            return path if os.path.isdir(path) else None
         path = (self.resources or {}).get("metadata", {}).get("path")
         return path if path and os.path.isdir(path) else None
 
