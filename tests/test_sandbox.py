@@ -37,6 +37,7 @@ from sandbox_attacks import ATTACKS, LATE_ATTACKS  # noqa: E402
 import autograder  # noqa: E402
 import reludrop_core  # noqa: E402
 from autograder import cli  # noqa: E402
+from autograder.batch import pool  # noqa: E402
 from autograder.batch import samples  # noqa: E402
 from autograder.grading import gradebook  # noqa: E402
 from autograder.grading.course import Course  # noqa: E402
@@ -336,7 +337,7 @@ def test_the_kernel_sees_only_its_own_files_and_allowed_variables(hostile):
     text = autograded_text(hostile, "reads_classmates")
     listing = set(eval(re.search(r"listing /: (\[.*?\])", text).group(1)))      # noqa: S307 - our own output
     bound = bubblewrap.interpreter_dirs() + bubblewrap.package_dirs([*autograder.__path__, *reludrop_core.__path__])
-    assert listing <= {"bin", "lib", "lib64", "sbin", "usr", "etc", "proc", "dev", "tmp", "home", "run"} | {
+    assert listing <= {"bin", "lib", "lib64", "sbin", "usr", "etc", "var", "proc", "dev", "tmp", "home", "run"} | {
         p.split("/")[1] for p in bound}, listing
     environment = autograded_text(hostile, "prints_environment")
     for name in ("RELUDROP_TEST_TOKEN", "PGPASSWORD", "RELUDROP_DB_URL"):
@@ -372,15 +373,27 @@ def test_no_sandbox_grades_with_a_loud_warning_in_the_run_and_the_report(clean, 
     assert grades(f"sqlite:///{root}/gradebook.db", {"honest_a"}) == grades(clean.db_url, {"honest_a"})
 
 
-def test_an_unreadable_gradebook_stops_the_batch_naming_the_copy(clean, tmp_path):
-    """If the gradebook stops being readable mid-batch, does the batch stop with the copy's name?"""
+def test_an_unreadable_gradebook_stops_the_batch_naming_the_copy(clean, tmp_path, monkeypatch):
+    """If the gradebook stops being readable mid-batch, does the batch stop at once (exit 2), naming the copy
+    made before it, which still holds every grade of before?"""
     root = tmp_path / "course"
     shutil.copytree(clean.root, root)
-    copy = gradebook.backup(f"sqlite:///{root}/gradebook.db")
-    (root / "gradebook.db").write_bytes(b"garbage")
-    with pytest.raises(gradebook.GradebookUnreadable, match=re.escape(str(copy))):
-        gradebook.check_readable(f"sqlite:///{root}/gradebook.db", copy)
-    gradebook.check_readable(f"sqlite:///{copy}")
+    before = grades(f"sqlite:///{root}/gradebook.db")
+    graded = []
+
+    def grade_then_break(course, assignment, student):
+        report = real(course, assignment, student)
+        graded.append(student)
+        (root / "gradebook.db").write_bytes(b"not a database")
+        return report
+
+    real = pool.grade_one
+    monkeypatch.setattr(pool, "grade_one", grade_then_break)
+    status, output = run_cli("--course", str(root), "autograde", A, "--jobs", "1")
+    assert status == 2 and graded == [sorted(HONEST)[0]]
+    copy = re.search(r"gradebook copied to (\S+) before grading", output).group(1)
+    assert f"can no longer be read" in output and f"cp {copy}" in output
+    assert grades(f"sqlite:///{copy}") == before
 
 
 # ---------------------------------------------------------------------- the sandbox's command line

@@ -16,7 +16,7 @@ import signal
 from .. import events
 from ..grading import report as reporting
 from ..grading.course import Course
-from ..grading.submission import STOP_THE_BATCH, grade_one
+from ..grading.submission import grade_one
 from .progress import Progress
 
 
@@ -97,8 +97,6 @@ def _run_pool(course, units, jobs, progress, check):
                 except concurrent.futures.process.BrokenProcessPool:
                     broken.append(unit)
                     continue
-                except STOP_THE_BATCH:
-                    raise
                 except Exception as error:  # noqa: BLE001 - e.g. a worker that could not load the course
                     report = reporting.SubmissionReport(unit[1], unit[0], events=[
                         events.event("grader-error", None, f"{type(error).__name__}: {error}")])

@@ -9,12 +9,7 @@ import re
 import time
 
 from .. import events
-from ..sandbox.bubblewrap import SandboxUnavailable
 from . import report as reporting
-from .gradebook import GradebookUnreadable
-
-#: Failures that are not about one student: they stop the whole batch with their message.
-STOP_THE_BATCH = (SandboxUnavailable, GradebookUnreadable)
 
 
 def grade_submission(course, assignment, student):
@@ -55,13 +50,11 @@ def _last_error(result):
 def grade_one(course, assignment, student):
     """``grade_submission``, never raising: a failure of ours becomes a ``grader-error`` report.
 
-    A sandbox that cannot be made and a gradebook that became unreadable are not about one student:
-    they stop the batch (``SandboxUnavailable``, ``GradebookUnreadable``).
+    What is not about one student is checked around the batch instead: the sandbox before it starts
+    (``Course.require_sandbox``), the gradebook after every submission (``pool.run``'s ``check``).
     """
     try:
         return grade_submission(course, assignment, student)
-    except STOP_THE_BATCH:
-        raise
     except Exception as error:  # noqa: BLE001 - a bug of ours must not stop the class either
         return reporting.SubmissionReport(student, assignment, events=[
             events.event("grader-error", None, f"{type(error).__name__}: {error}")])

@@ -12,8 +12,8 @@ Python, the venv            read-only: ``sys.base_prefix``, ``sys.prefix`` and `
 the course's packages       read-only: the folders of ``autograder`` and ``reludrop_core`` alone (an
                             editable install's source tree is *not* bound: no ``solutions/``, no
                             gradebook, no ``submitted/``, ``autograded/`` or ``feedback/``)
-``/etc``                    a handful of files the libraries read (fonts, the loader cache, the time
-                            zone) and a one-line ``passwd``; nothing else
+``/etc``, ``/var/cache``     a handful of files the libraries read (fonts and fontconfig's cache, the
+                            loader cache, the time zone) and a one-line ``passwd``; nothing else
 ==========================  ==========================================================================
 
 Nothing the kernel writes leaves the sandbox: both tmpfs vanish with it, and the notebook comes back
@@ -50,8 +50,10 @@ import uuid
 INSIDE_HOME = "/home/student"
 INSIDE_RUN = "/run/kernel"
 INSIDE_CONNECTION = f"{INSIDE_RUN}.json"
-#: Files of /etc that the kernel's libraries read, bound read-only where they exist.
-ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "localtime", "alternatives", "mime.types")
+#: System files that the kernel's libraries read, bound read-only where they exist: the loader's and
+#: fontconfig's settings and caches (without its cache, fontconfig rescans every font in each kernel).
+SYSTEM = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/fonts", "/etc/localtime",
+          "/etc/alternatives", "/etc/mime.types", "/var/cache/fontconfig")
 PASSWD = "student:x:1000:1000:student:/home/student:/usr/sbin/nologin\n"
 GROUP = "student:x:1000:\n"
 INSTALL = "sudo apt-get install -y bubblewrap"
@@ -209,10 +211,11 @@ class Launch:
         self.keep_open = []
 
 
-def command(cmd, *, files_from, connection_file, limits, packages, env_inside=None, bwrap="bwrap"):
+def command(cmd, *, files_from, connection_file, limits, packages, env_inside=None, bwrap="bwrap", extra_files=None):
     """bubblewrap's arguments to run ``cmd`` (a kernel) in a new sandbox.
 
     ``files_from``: the folder whose files (the student's submission) are copied into the scratch;
+    ``extra_files``: {path inside: host file} copied in after them (caches the grader prepared);
     ``connection_file``: the host file jupyter_client wrote, copied to ``INSIDE_CONNECTION``;
     ``packages``: folders to bind read-only (``package_dirs``). Returns a ``Launch``; the caller
     passes ``pass_fds`` to Popen, then calls ``close_parent_fds`` and reads the child pid from ``info_fd``.
@@ -235,8 +238,7 @@ def command(cmd, *, files_from, connection_file, limits, packages, env_inside=No
         return str(read)
 
     args = [bwrap_path(bwrap) or bwrap, *_base_args(limits)]
-    for name in ETC:
-        path = os.path.join("/etc", name)
+    for path in SYSTEM:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
     args += ["--ro-bind-data", data_fd(PASSWD), "/etc/passwd", "--ro-bind-data", data_fd(GROUP), "/etc/group"]
@@ -253,6 +255,13 @@ def command(cmd, *, files_from, connection_file, limits, packages, env_inside=No
                 args += ["--dir", inside]
             elif path.is_file():
                 args += ["--file", fd_of(path), inside]
+    made = set()
+    for inside, host in (extra_files or {}).items():
+        folder = os.path.dirname(inside)
+        if folder not in made:
+            args += ["--dir", folder]
+            made.add(folder)
+        args += ["--file", fd_of(host), inside]
     with open(connection_file, encoding="utf-8") as fh:
         args += ["--ro-bind-data", data_fd(fh.read()), INSIDE_CONNECTION]   # a copy: the file may be rewritten
     for key, value in (env_inside or {}).items():

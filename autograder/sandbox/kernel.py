@@ -32,12 +32,13 @@ class SandboxProvisioner(LocalProvisioner):
         limits = kwargs.pop("sandbox_limits", None) or bubblewrap.Limits()
         packages = kwargs.pop("sandbox_packages", ())
         bwrap = kwargs.pop("sandbox_bwrap", "bwrap")
+        extra_files = kwargs.pop("sandbox_extra_files", None)
         kwargs.pop("cwd", None)                      # the sandbox's own folder is the working directory
         km = self.parent
         # ``-f <connection file>``: the kernel reads the copy inside its sandbox
         cmd = [bubblewrap.INSIDE_CONNECTION if arg == km.connection_file else arg for arg in cmd]
         launch = bubblewrap.command(limits.in_sandbox(cmd), files_from=files, connection_file=km.connection_file, limits=limits,
-                                    packages=packages, bwrap=bwrap)
+                                    packages=packages, bwrap=bwrap, extra_files=extra_files)
         self.cap = bubblewrap.ProcessCap.make(limits.processes)
         rlimits = limits.rlimits()
         cap = self.cap
