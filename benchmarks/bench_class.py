@@ -575,12 +575,13 @@ def _bench(args, configs, tmp):
     print()
     print(f"{args.students} students x {len(assignments)} notebooks = {notebooks} notebooks; "
           f"{len(timeout_students(plan))} student(s) cost a {CELL_TIMEOUT} s cell timeout in every configuration")
-    print(f"{'config':10s} {'wall':>9s} {'notebooks/min':>14s} {'s/student':>10s} {'vs stock':>9s} "
+    width = max(10, *(len(c) for c in figures))
+    print(f"{'config':{width}s} {'wall':>9s} {'notebooks/min':>14s} {'s/student':>10s} {'vs stock':>9s} "
           f"{f'{PROJECT_TO} students':>14s}")
     for config, row in figures.items():
         speed = f"{row['speedup_vs_stock']:.2f}x" if row["speedup_vs_stock"] else "-"
         projected = row[f"projected_{PROJECT_TO}_students_s"]
-        print(f"{config:10s} {row['seconds']:8.1f}s {row['notebooks_per_min']:14.1f} {row['seconds_per_student']:10.2f} "
+        print(f"{config:{width}s} {row['seconds']:8.1f}s {row['notebooks_per_min']:14.1f} {row['seconds_per_student']:10.2f} "
               f"{speed:>9s} {projected / 60:11.1f} min")
     candidates = {c: r["speedup_vs_stock"] for c, r in figures.items() if c != "stock" and r["speedup_vs_stock"]}
     if candidates:

@@ -417,3 +417,17 @@ def test_no_bind_is_hidden_by_a_later_tmpfs(tmp_path):
     finally:
         launch.close_parent_fds()
         os.close(launch.info_fd)
+
+
+def test_copies_of_the_gradebook_are_kept_ten_at_most(tmp_path):
+    """Does every backup make a new, readable copy, keeping only the ten newest?"""
+    path = tmp_path / "gradebook.db"
+    sqlite3.connect(path).execute("CREATE TABLE assignment (id)").connection.commit()
+    made = []
+    for i in range(12):
+        made.append(gradebook.backup(f"sqlite:///{path}"))
+        os.utime(made[-1], (1000 + i, 1000 + i))
+    left = sorted(tmp_path.glob("gradebook.db.bak-*"))
+    assert len(set(made)) == 12 and left == sorted(made[2:])
+    for copy in left:
+        gradebook.check_readable(f"sqlite:///{copy}")

@@ -59,17 +59,21 @@ def sqlite_path(db_url):
     return pathlib.Path(url.database)
 
 
-def backup(db_url, now=None):
-    """Copy a sqlite gradebook to ``<file>.bak-<YYYYmmdd-HHMMSS>`` beside it; return the copy (None: nothing to copy)."""
+KEEP_COPIES = 10   # the newest copies kept beside the gradebook; older ones are removed when a new one is made
+
+
+def backup(db_url, now=None, keep=KEEP_COPIES):
+    """Copy a sqlite gradebook to ``<file>.bak-<YYYYmmdd-HHMMSS.ffffff>`` beside it; return the copy (None: nothing to copy).
+
+    Only the ``keep`` newest copies stay (each holds the hidden tests, like the gradebook: never commit them)."""
     path = sqlite_path(db_url)
     if path is None or not path.exists():
         return None
-    stamp = (now or datetime.datetime.now()).strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.bak-{stamp}")
-    n = 1
+    when = now or datetime.datetime.now()
+    target = path.with_name(f"{path.name}.bak-{when:%Y%m%d-%H%M%S.%f}")
     while target.exists():
-        n += 1
-        target = path.with_name(f"{path.name}.bak-{stamp}-{n}")
+        when += datetime.timedelta(microseconds=1)
+        target = path.with_name(f"{path.name}.bak-{when:%Y%m%d-%H%M%S.%f}")
     source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         copy = sqlite3.connect(target)
@@ -79,6 +83,9 @@ def backup(db_url, now=None):
             copy.close()
     finally:
         source.close()
+    copies = sorted(path.parent.glob(f"{path.name}.bak-*"), key=lambda p: p.stat().st_mtime)
+    for old in copies[:-keep]:
+        old.unlink()
     return target
 
 

@@ -12,6 +12,7 @@ folder whose files are copied into the scratch), ``sandbox_limits`` (a ``bubblew
 ``sandbox_packages`` (folders bound read-only).
 """
 
+import os
 import resource
 import uuid
 
@@ -19,6 +20,9 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
 from . import bubblewrap
+
+
+_warned = []
 
 
 class SandboxProvisioner(LocalProvisioner):
@@ -40,6 +44,11 @@ class SandboxProvisioner(LocalProvisioner):
         launch = bubblewrap.command(limits.in_sandbox(cmd), files_from=files, connection_file=km.connection_file, limits=limits,
                                     packages=packages, bwrap=bwrap, extra_files=extra_files)
         self.cap = bubblewrap.ProcessCap.make(limits.processes)
+        if self.cap is None and limits.processes and os.geteuid() == 0 and not _warned:
+            _warned.append(True)
+            self.log.warning("grading as root with no writable pids cgroup: Linux does not apply RLIMIT_NPROC to "
+                             "root, so a sandboxed kernel's processes are not limited in number; grade as an "
+                             "ordinary user, or give the grader a pids cgroup (/sys/fs/cgroup/pids)")
         rlimits = limits.rlimits()
         cap = self.cap
 
