@@ -57,6 +57,8 @@ SYSTEM = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/font
 PASSWD = "student:x:1000:1000:student:/home/student:/usr/sbin/nologin\n"
 GROUP = "student:x:1000:\n"
 INSTALL = "sudo apt-get install -y bubblewrap"
+#: At most this many of a submission's files and folders are copied into the scratch (in name order).
+MAX_FILES = 256
 
 
 @dataclasses.dataclass
@@ -211,7 +213,7 @@ class Launch:
         self.keep_open = []
 
 
-def command(cmd, *, files_from, connection_file, limits, packages, env_inside=None, bwrap="bwrap", extra_files=None):
+def command(cmd, *, files_from, connection_file, limits, packages, bwrap="bwrap", extra_files=None):
     """bubblewrap's arguments to run ``cmd`` (a kernel) in a new sandbox.
 
     ``files_from``: the folder whose files (the student's submission) are copied into the scratch;
@@ -246,7 +248,7 @@ def command(cmd, *, files_from, connection_file, limits, packages, env_inside=No
         args += ["--ro-bind", folder, folder]
     root = pathlib.Path(files_from) if files_from else None
     if root is not None and root.is_dir():
-        for path in sorted(root.rglob("*")):
+        for path in sorted(root.rglob("*"))[:MAX_FILES]:   # each file is an open descriptor until bwrap starts
             relative = path.relative_to(root)
             if any(part == ".ipynb_checkpoints" for part in relative.parts) or path.is_symlink():
                 continue
@@ -264,8 +266,6 @@ def command(cmd, *, files_from, connection_file, limits, packages, env_inside=No
         args += ["--file", fd_of(host), inside]
     with open(connection_file, encoding="utf-8") as fh:
         args += ["--ro-bind-data", data_fd(fh.read()), INSIDE_CONNECTION]   # a copy: the file may be rewritten
-    for key, value in (env_inside or {}).items():
-        args += ["--setenv", key, value]
     # jupyter_client's launcher sets JPY_PARENT_PID; in a new PID namespace that pid means nothing and
     # ipykernel would take its parent for dead and exit at once.
     args += ["--unsetenv", "JPY_PARENT_PID"]
