@@ -18,7 +18,6 @@ import re
 import shutil
 import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -38,7 +37,6 @@ import autograder  # noqa: E402
 import reludrop_core  # noqa: E402
 from autograder import cli  # noqa: E402
 from autograder.batch import pool  # noqa: E402
-from autograder.batch import samples  # noqa: E402
 from autograder.grading import gradebook  # noqa: E402
 from autograder.grading.course import Course  # noqa: E402
 from autograder.sandbox import bubblewrap  # noqa: E402
@@ -289,13 +287,14 @@ def test_no_course_file_and_no_grader_file_changed(batch):
 
 def test_no_hostile_output_shows_answers_classmates_or_secrets(batch):
     """Does a hostile student's autograded notebook or feedback hold no hidden test, classmate's text or secret?"""
-    forbidden = hidden_lines() + [MARKER, *SECRETS.values()]
+    hidden = hidden_lines()
+    forbidden = hidden + [MARKER, *SECRETS.values()]
     if not batch.db_url.startswith("sqlite"):
         forbidden.append(re.search(r"//[^:]+:([^@]+)@", batch.db_url).group(1))        # the gradebook's password
     for student in HOSTILE:
         for where, text in (("autograded", autograded_text(batch, student)), ("feedback", feedback_text(batch, student))):
             own_history = student in LATE_ATTACKS and where == "autograded"   # the instructor's copy: their own kernel
-            leaked = [line for line in forbidden if line in text and not (own_history and line in hidden_lines())]
+            leaked = [line for line in forbidden if line in text and not (own_history and line in hidden)]
             assert not leaked, f"{student}'s {where} shows {leaked[:2]}"
             if student not in ("prints_environment", "reads_answers", "reads_classmates") and not own_history:
                 assert "GOT:" not in text, f"{student} got something: {text[text.index('GOT:'):][:300]}"
@@ -348,8 +347,6 @@ def test_the_kernel_sees_only_its_own_files_and_allowed_variables(hostile):
 
 def test_without_bubblewrap_grading_refuses_to_start_and_says_how_to_install(clean):
     """With no bwrap, does autograde stop before grading anyone (exit 2) and name the package to install?"""
-    status, output = run_cli("--course", str(clean.root), "autograde", A)
-    assert status in (0, 1)
     config = clean.root / "nbgrader_config.py"
     text = config.read_text()
     config.write_text(text + "\nc.GradingExecute.bwrap = '/nonexistent/bwrap'\n")
@@ -392,7 +389,7 @@ def test_an_unreadable_gradebook_stops_the_batch_naming_the_copy(clean, tmp_path
     status, output = run_cli("--course", str(root), "autograde", A, "--jobs", "1")
     assert status == 2 and graded == [sorted(HONEST)[0]]
     copy = re.search(r"gradebook copied to (\S+) before grading", output).group(1)
-    assert f"can no longer be read" in output and f"cp {copy}" in output
+    assert "can no longer be read" in output and f"cp {copy}" in output
     assert grades(f"sqlite:///{copy}") == before
 
 

@@ -319,11 +319,8 @@ class StudentFeedback(NbGraderPreprocessor):
         self._hidden = set()
         for cell in nb.cells:
             if cell.cell_type == "code" and utils.is_grade(cell):
-                region = cell.source
-                kept = NotebookNode(cell_type="code", source=region, metadata={})
-                ClearHiddenTests(parent=self)._remove_hidden_test_region(kept)
-                shown = set(kept.source.splitlines())
-                self._hidden |= {line.strip() for line in region.splitlines()
+                shown = set(release_source(cell.source, "code", self).splitlines())
+                self._hidden |= {line.strip() for line in cell.source.splitlines()
                                  if line not in shown and len(line.strip()) >= 12 and "HIDDEN TESTS" not in line}
         return super().preprocess(nb, resources)
 
