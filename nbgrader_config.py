@@ -37,9 +37,29 @@ c.ClearOutput.remove_metadata_fields = {
     "collapsed", "scrolled", "execution", "ExecuteTime", "jupyter", "tags", "widgets", "slideshow", "vscode",
 }
 
+# Demonstration cells: a read-only cell tagged "demo-only" in solutions/ (a training run over several seeds, a
+# comparison, a plot) runs for students but not while grading (c.GradingExecute.skip_demonstrations below): it
+# earns no points. CheckDemonstrations refuses the release when a tag is on an answer, test or editable cell, or
+# when a cell that runs reads a name only a demonstration cell binds (autograder/demonstrations.py).
+c.GenerateAssignment.preprocessors = [
+    "autograder.grading.preprocessors.CheckDemonstrations",
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # --- Grading a whole class (autograder/, `python -m autograder`) ------------------------------------------------
 # What nbgrader does not do by default, each setting with its reason. The classes live in autograder/ and are
-# named by their dotted path, so generating the release does not import them.
+# named by their dotted path: nbgrader imports each only in the step that uses it.
 
 # Sanitizing: record what the student changed in cells that are not theirs (AuditSubmission, first, while
 # the submission is untouched), then nbgrader's own steps, with DeduplicateIds and OverwriteCells replaced by
@@ -78,6 +98,9 @@ c.GradingExecute.memory_limit = 4096     # MiB of address space per kernel (a co
 c.GradingExecute.sandbox = True
 c.GradingExecute.max_processes = 64      # processes and threads per kernel (a course kernel uses about 10)
 c.GradingExecute.scratch_size = 512      # MiB: the kernel's working folder; /tmp gets tmp_size (256)
+# The cells tagged "demo-only" (above) are not run while grading; each shows one line saying so. A student whose
+# own code reads a name only such a cell binds has them all run. False runs every cell, as plain nbgrader does.
+c.GradingExecute.skip_demonstrations = True
 
 # Feedback: the student reads each failure's message, never the hidden tests' code or tracebacks.
 c.GenerateFeedback.preprocessors = [

@@ -35,6 +35,8 @@ KINDS = {
     "not-run": (True, "之前的单元格停止了评分，这些测试没有运行（记 0 分）/ not run because grading stopped earlier (scored 0)"),
     "no-sandbox": (True, "没有沙箱：学生代码以评分者的权限运行 / graded WITHOUT the sandbox: student code ran with "
                          "the grader's rights"),
+    "demonstrations-run": (False, "学生的代码用到了演示单元格定义的名字，评分时照常运行了演示 / the student's code "
+                                  "uses names a demonstration cell defines: the demonstrations were run"),
     "grader-error": (True, "评分程序出错 / the grading machinery failed"),
     "stderr": (False, "测试时输出到了 stderr（警告等），不扣分 / wrote to stderr (a warning...) during a test: no points lost"),
     "display-output": (False, "测试单元格显示了一个值，不作为部分得分 / a test cell displayed a value: not read as partial credit"),

@@ -308,13 +308,17 @@ def test_each_answer_cell_holds_one_function_followed_by_its_test(aid):
 
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_first_cell_imports_the_grader_before_any_student_code(aid):
-    """Is the first code cell read-only, and does it import the grading checks before anything else runs?"""
+    """Is the first code cell read-only, and does it import the grading checks before anything else runs? Is
+    matplotlib imported right after it, in a read-only demonstration cell (only demonstrations plot)?"""
     code = [c for c in read(solution_path(aid)).cells if c.cell_type == "code"]
-    first = code[0]
+    first, plotting = code[:2]
     assert nbgrader_meta(first).get("locked") and not nbgrader_meta(first).get("solution")
     statements = [ln for ln in first.source.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
     assert statements[0] == "from autograder import checks"
-    assert "%matplotlib inline" in first.source
+    assert "matplotlib" not in first.source
+    assert nbgrader_meta(plotting).get("locked") and nbgrader_meta(plotting)["grade_id"] == "demo_plotting"
+    assert "demo-only" in plotting.metadata.get("tags", [])
+    assert "import matplotlib.pyplot as plt" in plotting.source and "%matplotlib inline" in plotting.source
 
 
 # --- what nbval compares ---------------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import contextlib
 import logging
 import os
 import pathlib
+import re
 import sys
+import textwrap
 import warnings
 
 from jupyter_core.paths import jupyter_config_path
@@ -190,5 +192,14 @@ def _tools_on_path():
 
 
 def _tail(result, lines=15):
+    """What made an nbgrader step fail: the exception in its log, its message in full (not nbgrader's
+    closing "see the above traceback"), else the end of the log."""
+    log = (result.get("log") or "").rstrip().splitlines()
+    starts = [i for i, line in enumerate(log)
+              if re.match(r"\s*[\w.]+(Error|Exception): ", line) and "NbGraderException" not in line]
+    if starts:
+        block = log[starts[-1]:]
+        end = next((i for i, line in enumerate(block[1:], 1) if line.startswith("[")), len(block))
+        return textwrap.dedent("\n".join(block[:end])).strip()
     text = (result.get("log") or "") + (result.get("error") or "")
     return "\n".join(text.rstrip().splitlines()[-lines:])

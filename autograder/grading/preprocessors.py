@@ -1,5 +1,11 @@
 """nbgrader preprocessors for grading the course, plugged in by ``nbgrader_config.py``.
 
+Generating the release::
+
+    CheckDemonstrations refuses a source notebook whose ``demo-only`` tags (``autograder.demonstrations``)
+                      are misplaced (an answer, test or editable cell) or whose graded cells depend on
+                      a name only a demonstration cell binds: skipping them while grading would change a grade.
+
 Autograde, sanitizing step (before any student code runs)::
 
     AuditSubmission   records what the student changed in cells that are not theirs: edited, deleted,
@@ -26,7 +32,6 @@ Every finding is written as an event (``autograder.events``) into the autograded
 """
 
 import json
-import os
 import uuid
 
 import nbformat
@@ -37,31 +42,18 @@ from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
-from .. import events
-from ..sandbox.execute import GradingExecute, coursedir_of  # noqa: F401  (GradingExecute: configured by its dotted name)
+from .. import demonstrations, events
+from ..sandbox.execute import GradingExecute, source_notebook  # noqa: F401  (GradingExecute: configured by its dotted name)
 from . import scan
 
-__all__ = ["AuditSubmission", "DeduplicateCells", "RestoreCells", "GradingExecute", "ScoreErrorsOnly",
-           "StudentFeedback"]
+__all__ = ["CheckDemonstrations", "AuditSubmission", "DeduplicateCells", "RestoreCells", "GradingExecute",
+           "ScoreErrorsOnly", "StudentFeedback"]
 
 
 def normalised(source):
     """A cell source compared for edits: line endings, trailing blanks and blank edges do not count."""
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "\n".join(line.rstrip() for line in lines).strip()
-
-
-def source_notebook(configurable, assignment_id, notebook_id):
-    """The instructor's source notebook of this notebook (solutions/<id>/<id>.ipynb), or None if not found."""
-    coursedir = coursedir_of(configurable)
-    if coursedir is None:
-        return None
-    path = os.path.join(coursedir.format_path(coursedir.source_directory, ".", assignment_id),
-                        f"{notebook_id}.ipynb")
-    try:
-        return nbformat.read(path, as_version=4)
-    except (OSError, ValueError):
-        return None
 
 
 def release_source(source, cell_type, configurable):
@@ -73,6 +65,23 @@ def release_source(source, cell_type, configurable):
 
 def _ids(cell):
     return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+class DemonstrationError(ValueError):
+    """A source notebook whose demonstration cells grading could not skip safely."""
+
+
+class CheckDemonstrations(NbGraderPreprocessor):
+    """Refuse to release a notebook whose ``demo-only`` cells could not be skipped without changing a grade."""
+
+    def preprocess(self, nb, resources):
+        problems = demonstrations.check_release(nb)
+        if problems:
+            name = resources.get("nbgrader", {}).get("notebook", "the notebook")
+            raise DemonstrationError(
+                f"{name}: the {demonstrations.TAG!r} tags cannot stay as they are (grading skips those cells):\n  "
+                + "\n  ".join(problems))
+        return nb, resources
 
 
 class AuditSubmission(NbGraderPreprocessor):

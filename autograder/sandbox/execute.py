@@ -23,6 +23,11 @@ nbgrader (0.9.6, preprocessors/execute.py) runs a notebook through nbclient. Wha
   ``numpy.py`` or ``autograder.py``, is never imported instead of the real module) and single-threaded
   BLAS (reproducible, and no oversubscription when students are graded in parallel); in the sandbox
   it gets only the variables of ``kernel_env`` and ``env_allow`` (no database URL, password or token).
+* **reproducible grades**: numpy's global random state is seeded (``random_seed``) before the first
+  cell, so a notebook that draws from ``np.random`` without a seed gets the same grade every time.
+* **demonstrations** (``skip_demonstrations``, on by default): the cells the instructor tagged
+  ``demo-only`` in the source notebook (``autograder.demonstrations``) are not run; each shows one line
+  saying so. A student's notebook whose code uses what only such a cell defines runs them all.
 * **tampering at run time**: the grading guard (``autograder.guard``) is installed before the first
   cell and checked before and after every test cell; a test cell around which the grading environment
   changed gets a ``TamperingError`` output (0 points) and the environment is put back.
@@ -43,6 +48,7 @@ import tempfile
 from queue import Empty
 from time import monotonic
 
+import nbformat
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -55,7 +61,7 @@ from nbgrader.preprocessors import Execute
 import matplotlib
 import reludrop_core
 
-from .. import events
+from .. import demonstrations, events
 from . import bubblewrap, guard as guard_module
 from .kernel import SandboxKernelManager
 
@@ -117,6 +123,19 @@ def coursedir_of(configurable):
     return None
 
 
+def source_notebook(configurable, assignment_id, notebook_id):
+    """The instructor's source notebook of this notebook (solutions/<id>/<id>.ipynb), or None if not found."""
+    coursedir = coursedir_of(configurable)
+    if coursedir is None or not assignment_id or not notebook_id:
+        return None
+    path = os.path.join(coursedir.format_path(coursedir.source_directory, ".", assignment_id),
+                        f"{notebook_id}.ipynb")
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return None
+
+
 def matplotlib_cache():
     """{inside: host} for the grader's matplotlib font list: a kernel that finds it does not rebuild it (about 0.1 s)."""
     inside = f"{bubblewrap.INSIDE_HOME}/.matplotlib"
@@ -164,6 +183,14 @@ class GradingExecute(Execute):
     scratch_size = Integer(512, help="MiB of the sandbox's working folder (a tmpfs with the student's files).").tag(
         config=True)
     tmp_size = Integer(256, help="MiB of the sandbox's private /tmp.").tag(config=True)
+    random_seed = Integer(
+        0, help="Seed of numpy's global random state, set in every kernel before the first cell: a student whose "
+                "code draws from np.random without seeding gets the same grade every time the notebook is graded "
+                "(-1: leave it unseeded).").tag(config=True)
+    skip_demonstrations = Bool(
+        True, help=f"Do not run the read-only cells the source notebook tags {demonstrations.TAG!r} (they earn no "
+                   f"points); each shows one line saying so. A notebook whose other cells use what only such a "
+                   f"cell defines runs them all.").tag(config=True)
 
     # ------------------------------------------------------------------ the notebook
 
@@ -181,9 +208,14 @@ class GradingExecute(Execute):
             with self.setup_kernel(**self._launch_options(kernel_log)):
                 info = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
+                self._seed_numpy()
                 self._install_guard()
+                skipped = self._skipped_cells()
                 for index, cell in enumerate(self.nb.cells):
-                    if stopped is None:
+                    if index in skipped:
+                        cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=demonstrations.NOT_RUN)]
+                        cell.execution_count = None
+                    elif stopped is None:
                         try:
                             self._grade_cell(cell, index, resources)
                         except _Stop as stop:
@@ -197,6 +229,17 @@ class GradingExecute(Execute):
                         events.add(self.nb, "not-run", self._name(cell, index))
         self.set_widgets_metadata()
         return self.nb, self.resources
+
+    def _skipped_cells(self):
+        """Indices of the demonstration cells not run for this notebook (``autograder.demonstrations``)."""
+        info = (self.resources or {}).get("nbgrader", {})
+        source = source_notebook(self, info.get("assignment"), info.get("notebook")) if self.skip_demonstrations else None
+        if source is None:
+            return set()                 # outside a course, or skipping switched off: every cell runs
+        skip, problems = demonstrations.skippable(self.nb, demonstrations.demonstration_ids(source))
+        if problems:
+            events.add(self.nb, "demonstrations-run", None, "; ".join(problems[:3]))
+        return set(skip)
 
     def limits(self):
         return bubblewrap.Limits(memory=self.memory_limit, processes=self.max_processes, cpu=self.cpu_limit,
@@ -327,6 +370,14 @@ class GradingExecute(Execute):
         return "\n".join(kept[-lines:])
 
     # ------------------------------------------------------------------ the guard
+
+    def _seed_numpy(self):
+        if self.random_seed < 0:
+            return
+        try:
+            self._guard_call(f"__import__('numpy').random.seed({int(self.random_seed)})")
+        except _GuardFailed as failed:
+            events.add(self.nb, "grader-error", None, f"numpy's random state could not be seeded: {failed}")
 
     def _install_guard(self):
         if not self.guard:
