@@ -32,7 +32,8 @@ bench: $(STAMP)
 bench-grading: $(STAMP)
 	$(PY) benchmarks/bench_pipeline.py
 
-# A synthetic class of 100 students graded by plain nbgrader and by `autograde --jobs 1` and `--jobs 2` (over an hour on 2 cores).
+# A synthetic class of 100 students graded by plain nbgrader (its default configuration), by `autograde --jobs 1`,
+# `--jobs 2` and two shards on PostgreSQL, then 25 correct students (about an hour on 2 cores).
 bench-class: $(STAMP)
 	$(PY) benchmarks/bench_class.py
 

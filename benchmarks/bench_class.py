@@ -1,6 +1,6 @@
 """Grading a whole synthetic class: plain nbgrader against ``python -m autograder autograde --jobs N``.
 
-    python benchmarks/bench_class.py                      # 100 students x 4 notebooks, stock, jobs1, jobs2
+    python benchmarks/bench_class.py                      # 100 students x 4 notebooks: stock, jobs1, jobs2, shards2
     python benchmarks/bench_class.py --students 5         # a quick look (each kind of student once)
     python benchmarks/bench_class.py --configs jobs1,jobs2 --json build/bench_class.json
 
@@ -16,17 +16,30 @@ Every configuration grades an identical copy of the class in a fresh scratch cou
 clock starts; the repository is not touched):
 
 * ``stock``: ``nbgrader autograde <assignment> --force``, one command per assignment, run from the course
-  folder: plain nbgrader with the course's ``nbgrader_config.py`` (the same preprocessors), serially;
+  folder, serially, with nbgrader's *default* configuration (``STOCK_CONFIG``: only where the course keeps its
+  files): what an instructor has without this kit. No sandbox, no course preprocessors, every cell run
+  (demonstrations included), nbgrader's 30 s cell timeout;
+* ``stock-course``: the same commands with the course's ``nbgrader_config.py`` (its preprocessors, the sandbox,
+  demonstration cells skipped);
 * ``jobsN``: ``python -m autograder --course DIR autograde --all --jobs N``;
 * ``pipeline``: the same without ``--jobs`` (its default);
-* ``jobsN-nosandbox``, ``pipeline-nosandbox``: the same with ``--no-sandbox``, to measure what the sandbox costs.
+* ``jobsN-nosandbox``, ``pipeline-nosandbox``: the same with ``--no-sandbox``, to measure what the sandbox costs;
+* ``jobsN-alldemos``: the same with every demonstration cell run (``c.GradingExecute.skip_demonstrations =
+  False``), to measure what skipping them saves;
+* ``shardsN``: N machines sharing one PostgreSQL gradebook, played by N shard processes started at once on this
+  machine (``--shard i/N --jobs 1`` each; a PostgreSQL server from Debian's packages, on a loopback port).
 
-Afterwards every student x notebook x cell score is read from each run's gradebook: all runs must agree
-(exit 1 otherwise). The table gives wall time, notebooks per minute (students x 4 notebooks), seconds per
-student, the speed-up over ``stock`` and a linear projection to a 300-student class. Exit status: 0 when every
-run gave the same scores, 1 when they differ or a run failed, 2 for a bad command line.
+Afterwards every student x notebook x cell score is read from each run's gradebook. All our configurations
+must agree exactly. ``stock`` must agree with them on every student it grades soundly (correct, typical
+mistakes, blank or half done); every other difference is listed with what each grader saw in that cell and
+why ours is right (``explain``): stock gives 0 for any stderr output (a warning), runs edited tests, loses
+a whole notebook to one dead kernel... A difference nothing explains, or one on a soundly graded student,
+fails the run. The table gives wall time, notebooks per minute (students x 4 notebooks), seconds per student,
+seconds per correct notebook, the speed-up over ``stock`` and a linear projection to a 300-student class.
+Exit status: 0 when the scores agree as above, 1 when they do not or a run failed, 2 for a bad command line.
 
-The default run grades 100 students three times: over an hour on 2 cores. Nothing else should run then.
+The default run grades 100 students four times: about an hour on 2 cores, most of it ``stock``. Nothing else
+should run then.
 """
 
 import argparse
@@ -52,9 +65,20 @@ from autograder.batch import samples  # noqa: E402
 from autograder.grading.course import Course  # noqa: E402
 
 import pipeline_fixtures as fixtures  # noqa: E402  (tests/pipeline_fixtures: the hostile cases)
+from postgres_server import PostgresServer, unavailable_reason  # noqa: E402  (tests/postgres_server.py)
+
+from autograder import events  # noqa: E402
 
 BIN = pathlib.Path(sys.executable).parent
-TARGET = 3.0                              # throughput of the parallel pipeline over plain nbgrader
+TARGET = 5.0                              # throughput of the parallel pipeline over plain nbgrader
+TARGET_CORRECT = 1.5                      # seconds of wall time per correct notebook, with --jobs 2
+SOUND = ("correct", "mistakes", "blank/partial")     # kinds of student stock nbgrader grades soundly
+#: nbgrader's default configuration: only where this course keeps its files (what an instructor has without the kit).
+STOCK_CONFIG = """c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "reludrop"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+"""
 PROJECT_TO = 300                          # students, for the projected times
 CELL_TIMEOUT = 60                         # c.Execute.timeout in nbgrader_config.py (only quoted in the output)
 
@@ -404,46 +428,87 @@ def timeout_students(plan):
 
 # ---------------------------------------------------------------------- the runs
 
-def command(config, folder):
-    if config == "stock":
+def parse(config):
+    """(kind, n, flags) of a configuration name: ("stock", 0, ...), ("jobs", 2, {"nosandbox"}), ("shards", 2, ...)."""
+    if config in ("stock", "stock-course"):
+        return config, 0, set()
+    name, *flags = config.split("-")
+    for kind in ("jobs", "shards"):
+        if name.startswith(kind) and name[len(kind):].isdigit() and int(name[len(kind):]) >= 1:
+            return kind, int(name[len(kind):]), set(flags)
+    if name == "pipeline":
+        return "pipeline", 0, set(flags)
+    return None, 0, set(flags)
+
+
+def command(config, folder, db_url=None, shard=None):
+    kind, n, flags = parse(config)
+    if kind.startswith("stock"):
         return None                              # one nbgrader call per assignment, see run()
-    config, _, unsandboxed = config.partition("-")
-    base = [sys.executable, "-m", "autograder", "--course", str(folder)] + (["--no-sandbox"] if unsandboxed else [])
+    base = [sys.executable, "-m", "autograder", "--course", str(folder)] + (["--no-sandbox"] if "nosandbox" in flags else [])
+    base += ["--db-url", db_url] if db_url else []
     base += ["autograde", "--all"]
-    if config == "pipeline":
+    if kind == "pipeline":
         return base
-    return base + ["--jobs", str(int(config[len("jobs"):]))]
+    if kind == "shards":
+        return base + ["--shard", shard or f"i/{n}", "--jobs", "1"]
+    return base + ["--jobs", str(n)]
 
 
-def run(config, folder, assignments, log):
+def prepare(config, folder, pg):
+    """Set up a copy of the class for ``config`` before the clock starts; returns its gradebook URL (None: sqlite)."""
+    kind, n, flags = parse(config)
+    if kind == "stock":
+        (folder / "nbgrader_config.py").write_text(STOCK_CONFIG, encoding="utf-8")
+    if "alldemos" in flags:
+        with open(folder / "nbgrader_config.py", "a", encoding="utf-8") as out:
+            out.write("\nc.GradingExecute.skip_demonstrations = False   # bench_class: run every demonstration\n")
+    if kind != "shards":
+        return None
+    (folder / "gradebook.db").unlink()
+    url = pg.create_database(f"bench_{config.replace('-', '_')}")
+    release = subprocess.run([sys.executable, "-m", "autograder", "--course", str(folder), "--db-url", url, "release"],
+                             cwd=folder, capture_output=True, text=True)
+    if release.returncode != 0:
+        raise RuntimeError(f"release into PostgreSQL failed:\n{release.stdout}\n{release.stderr}")
+    return url
+
+
+def run(config, folder, assignments, log, db_url=None):
     """Grade the class in ``folder`` with ``config``; returns (seconds, [exit codes])."""
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    if config == "stock":
-        calls = [[str(BIN / "nbgrader"), "autograde", a, "--force"] for a in assignments]
+    kind, n, _ = parse(config)
+    if kind.startswith("stock"):
+        batches = [[[str(BIN / "nbgrader"), "autograde", a, "--force"]] for a in assignments]
+    elif kind == "shards":
+        batches = [[command(config, folder, db_url, f"{i}/{n}") for i in range(1, n + 1)]]   # started at once
     else:
-        calls = [command(config, folder)]
+        batches = [[command(config, folder, db_url)]]
     codes = []
     start = time.perf_counter()
     with open(log, "w", encoding="utf-8") as out:
-        for call in calls:
-            out.write(f"$ {' '.join(call)}\n")
-            out.flush()
-            process = subprocess.Popen(call, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
-            while True:
-                try:
-                    codes.append(process.wait(timeout=60))
-                    break
-                except subprocess.TimeoutExpired:
-                    done = len(list((folder / "autograded").glob("*/*/*.ipynb")))
-                    print(f"    ... {time.perf_counter() - start:5.0f} s, {done} notebooks autograded", flush=True)
+        for batch in batches:
+            processes = []
+            for call in batch:
+                out.write(f"$ {' '.join(call)}\n")
+                out.flush()
+                processes.append(subprocess.Popen(call, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT))
+            for process in processes:
+                while True:
+                    try:
+                        codes.append(process.wait(timeout=60))
+                        break
+                    except subprocess.TimeoutExpired:
+                        done = len(list((folder / "autograded").glob("*/*/*.ipynb")))
+                        print(f"    ... {time.perf_counter() - start:5.0f} s, {done} notebooks autograded", flush=True)
     return time.perf_counter() - start, codes
 
 
-def scores(folder):
+def scores(folder, db_url=None):
     """{(student, assignment, notebook, cell): (score, max_score, auto)} from the course's gradebook."""
     course = Course(folder)
     found = {}
-    with Gradebook(course.db_url, course.coursedir.course_id) as gb:
+    with Gradebook(db_url or course.db_url, course.coursedir.course_id) as gb:
         for assignment in gb.assignments:
             for submission in assignment.submissions:
                 for notebook in submission.notebooks:
@@ -451,6 +516,63 @@ def scores(folder):
                         found[(submission.student.id, assignment.name, notebook.name, grade.name)] = (
                             float(grade.score), float(grade.max_score), grade.cell.cell_type == "code")
     return found
+
+
+# ---------------------------------------------------------------------- stock nbgrader's differences, explained
+
+#: Why our score is the right one, for what our grader recorded in the notebook (event kinds).
+RIGHT = {
+    "edited-locked-cell": "the student edited a test or read-only cell: ours restores it from the gradebook and "
+                          "runs the instructor's code; stock runs the student's edit",
+    "deleted-cell": "a deleted test comes back from the gradebook and is run (deleting a test never earns points)",
+    "duplicated-cell": "a duplicated read-only cell counts once",
+    "metadata-changed": "the grading metadata the student changed is restored from the gradebook",
+    "cell-type-changed": "a test cell turned into markdown is turned back and run",
+    "unknown-cell": "a cell with an unknown grade id is run as a plain cell",
+    "environment-tampered": "the student changed the grading environment (rebound numpy or the checks): that test "
+                            "scores 0 and later tests run in the restored environment",
+    "kernel-died": "the kernel died: ours grades the notebook as far as it got, stock loses or zeroes the rest",
+    "unresponsive": "a cell ignored the interrupt: ours kills that kernel and grades the rest as not run",
+    "timeout": "a cell ran past the time limit (ours 60 s, stock's default 30 s)",
+    "memory": "a memory blow-up is stopped by the address-space limit",
+    "not-run": "grading stopped at an earlier cell (dead or stuck kernel)",
+    "stderr": "the test wrote to stderr (a warning) and raised no error: stock gives 0 for any stderr output",
+}
+
+
+def _notebook(folder, key):
+    student, assignment, notebook, _ = key
+    path = folder / "autograded" / student / assignment / f"{notebook}.ipynb"
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return None
+
+
+def _outcome(nb, cell_id):
+    """What a cell showed: its error names, 'stderr' when it wrote there, 'ok' otherwise."""
+    if nb is None:
+        return "notebook not graded"
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == cell_id:
+            errors = [o.get("ename", "?") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            stderr = any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in cell.get("outputs", []))
+            return ", ".join(errors) or ("stderr" if stderr else "ok")
+    return "cell absent"
+
+
+def explain(stock_folder, our_folder, key):
+    """(stock's view, ours, why ours is right or None) for one cell whose scores differ."""
+    stock_nb, our_nb = _notebook(stock_folder, key), _notebook(our_folder, key)
+    theirs, ours = _outcome(stock_nb, key[3]), _outcome(our_nb, key[3])
+    kinds = [e["kind"] for e in events.read(our_nb)] if our_nb is not None else []
+    reasons = [RIGHT[k] for k in dict.fromkeys(kinds) if k in RIGHT]
+    if theirs == "stderr" and ours == "ok" and RIGHT["stderr"] not in reasons:
+        reasons.insert(0, RIGHT["stderr"])
+    if stock_nb is None and our_nb is not None:
+        reasons.append("stock nbgrader recorded nothing for this notebook (it failed the whole notebook); "
+                       "ours graded it")
+    return theirs, ours, "; ".join(reasons) or None
 
 
 def compare(results):
@@ -488,10 +610,14 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--students", type=int, default=100, help="students in the class (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the class (default 0)")
-    parser.add_argument("--configs", default="stock,jobs1,jobs2",
-                        help="comma-separated: stock, jobsN, pipeline (no --jobs); default stock,jobs1,jobs2")
+    parser.add_argument("--configs", default="stock,jobs1,jobs2,shards2",
+                        help="comma-separated: stock, stock-course, jobsN, pipeline, shardsN; jobsN and pipeline "
+                             "take -nosandbox or -alldemos; default stock,jobs1,jobs2,shards2")
     parser.add_argument("--timeouts", type=int, help="hostile students whose loop costs the cell timeout "
                                                      "(default: 1.5 per 100 students, rounded)")
+    parser.add_argument("--correct", type=int, default=25,
+                        help="also grade a class of this many correct students with --jobs 2, for the seconds per "
+                             "correct notebook (default 25; 0: skip)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--keep", help="build the scratch courses in this (new or empty) folder and keep them")
     parser.add_argument("--mix-only", action="store_true", help="make the class, print its mix, grade nothing")
@@ -499,24 +625,18 @@ def main(argv=None):
 
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     for config in configs:
-        name = config[:-len("-nosandbox")] if config.endswith("-nosandbox") else config
-        if not (config == "stock" or name == "pipeline" or (name.startswith("jobs") and name[4:].isdigit()
-                                                            and int(name[4:]) >= 1)):
-            parser.error(f"unknown configuration {config!r}: use stock, jobsN (N >= 1) or pipeline, the last two "
-                         f"optionally with -nosandbox (graded with --no-sandbox)")
+        kind, _, flags = parse(config)
+        if kind is None or not flags <= {"nosandbox", "alldemos"} or (flags and kind not in ("jobs", "pipeline")):
+            parser.error(f"unknown configuration {config!r}: use stock, stock-course, jobsN (N >= 1), pipeline or "
+                         f"shardsN, jobsN and pipeline optionally with -nosandbox or -alldemos")
     if len(set(configs)) != len(configs):
         parser.error("a configuration is named twice")
     if args.students < 1:
         parser.error("--students must be at least 1")
-    if any(c.startswith("jobs") for c in configs):
-        help_text = subprocess.run([sys.executable, "-m", "autograder", "autograde", "--help"], cwd=ROOT,
-                                   capture_output=True, text=True).stdout
-        if "--jobs" not in help_text:
-            print("error: `python -m autograder autograde` has no --jobs option yet; "
-                  "run with --configs stock,pipeline", file=sys.stderr)
-            return 2
+    if any(parse(c)[0] == "shards" for c in configs) and unavailable_reason():
+        parser.error(f"shardsN needs a PostgreSQL server: {unavailable_reason()} (apt-get install -y postgresql)")
     if os.environ.pop("RELUDROP_DB_URL", None):
-        print("note: RELUDROP_DB_URL is ignored here: every run uses its own scratch sqlite gradebook")
+        print("note: RELUDROP_DB_URL is ignored here: every run uses its own scratch gradebook")
 
     if args.keep:
         tmp = pathlib.Path(args.keep).resolve()
@@ -525,14 +645,29 @@ def main(argv=None):
         tmp.mkdir(parents=True, exist_ok=True)
     else:
         tmp = pathlib.Path(tempfile.mkdtemp(prefix="reludrop-bench-class-"))
+    pg = PostgresServer() if any(parse(c)[0] == "shards" for c in configs) and not args.mix_only else None
     try:
-        return _bench(args, configs, tmp)
+        if pg is not None:
+            pg.start()
+        return _bench(args, configs, tmp, pg)
     finally:
+        if pg is not None:
+            pg.stop()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _bench(args, configs, tmp):
+def correct_class(template, folder, n):
+    """A copy of the released course with ``n`` correct students (the reference answers) and nothing else."""
+    shutil.copytree(template, folder, ignore=shutil.ignore_patterns("submitted"))
+    course = Course(folder)
+    for i in range(1, n + 1):
+        for assignment in course.source_assignments():
+            write(course, f"c{i:03d}", assignment, {})
+    return folder
+
+
+def _bench(args, configs, tmp, pg):
     template = samples.scratch_course(ROOT, tmp / "template")
     course = Course(template)
     assignments = course.source_assignments()
@@ -551,11 +686,18 @@ def _bench(args, configs, tmp):
         folder = tmp / config
         shutil.copytree(template, folder)       # released, same gradebook and submitted/, nothing graded
         log = tmp / f"{config}.log"
-        shown = " ".join(command(config, "DIR")) if config != "stock" else \
-            f"nbgrader autograde <assignment> --force  (x{len(assignments)})"
+        db_url = prepare(config, folder, pg)
+        kind, n, _ = parse(config)
+        if kind.startswith("stock"):
+            shown = (f"nbgrader autograde <assignment> --force  (x{len(assignments)}, "
+                     f"{'nbgrader' if kind == 'stock' else 'the course'}'s configuration)")
+        elif kind == "shards":
+            shown = f"{n} at once on one PostgreSQL gradebook: " + " ".join(command(config, "DIR", "URL", f"i/{n}"))
+        else:
+            shown = " ".join(command(config, "DIR"))
         print(f"{config}: {shown}", flush=True)
-        seconds, codes = run(config, folder, assignments, log)
-        results[config] = scores(folder)
+        seconds, codes = run(config, folder, assignments, log, db_url)
+        results[config] = scores(folder, db_url)
         # stock: nbgrader exits 1 when a student's notebook cannot be graded; ours: 1 when something needs attention
         if any(code not in (0, 1) for code in codes) or not results[config]:
             failed.append(config)
@@ -567,15 +709,32 @@ def _bench(args, configs, tmp):
                            f"projected_{PROJECT_TO}_students_s": round(seconds / args.students * PROJECT_TO, 1)}
         print(f"  {seconds:.1f} s, exit {codes}, {len(results[config])} cell scores in the gradebook", flush=True)
 
-    keys, mismatches, absent = compare(results)
+    correct = None
+    if args.correct and "jobs2" in configs:
+        folder = correct_class(template, tmp / "correct-jobs2", args.correct)
+        print(f"correct-jobs2: {args.correct} correct students, python -m autograder autograde --all --jobs 2", flush=True)
+        seconds, codes = run("jobs2", folder, assignments, tmp / "correct-jobs2.log")
+        found = scores(folder)
+        lost = sorted({k[0] for k, (score, max_score, auto) in found.items() if auto and score < max_score})
+        correct = {"students": args.correct, "notebooks": args.correct * len(assignments), "seconds": round(seconds, 1),
+                   "seconds_per_notebook": round(seconds / (args.correct * len(assignments)), 3), "exit_codes": codes,
+                   "lost_points": lost}
+        print(f"  {seconds:.1f} s for {correct['notebooks']} notebooks: {correct['seconds_per_notebook']:.2f} s per "
+              f"correct notebook (target < {TARGET_CORRECT:g} s: {'met' if correct['seconds_per_notebook'] < TARGET_CORRECT else 'NOT met'})"
+              + (f"; LOST POINTS: {', '.join(lost)}" if lost else ""), flush=True)
+        if lost or any(code != 0 for code in codes):
+            failed.append("correct-jobs2")
+
+    ours = {c: r for c, r in results.items() if not c.startswith("stock")}
+    keys, mismatches, absent = compare(ours) if ours else ([], [], 0)
     stock = figures.get("stock", {}).get("seconds")
     for config, row in figures.items():
         row["speedup_vs_stock"] = round(stock / row["seconds"], 2) if stock else None
 
     print()
     print(f"{args.students} students x {len(assignments)} notebooks = {notebooks} notebooks; "
-          f"{len(timeout_students(plan))} student(s) cost a {CELL_TIMEOUT} s cell timeout in every configuration")
-    width = max(10, *(len(c) for c in figures))
+          f"{len(timeout_students(plan))} student(s) run into a cell timeout ({CELL_TIMEOUT} s ours, 30 s stock)")
+    width = max(12, *(len(c) for c in figures))
     print(f"{'config':{width}s} {'wall':>9s} {'notebooks/min':>14s} {'s/student':>10s} {'vs stock':>9s} "
           f"{f'{PROJECT_TO} students':>14s}")
     for config, row in figures.items():
@@ -583,7 +742,8 @@ def _bench(args, configs, tmp):
         projected = row[f"projected_{PROJECT_TO}_students_s"]
         print(f"{config:{width}s} {row['seconds']:8.1f}s {row['notebooks_per_min']:14.1f} {row['seconds_per_student']:10.2f} "
               f"{speed:>9s} {projected / 60:11.1f} min")
-    candidates = {c: r["speedup_vs_stock"] for c, r in figures.items() if c != "stock" and r["speedup_vs_stock"]}
+    candidates = {c: r["speedup_vs_stock"] for c, r in figures.items() if not c.startswith("stock")
+                  and r["speedup_vs_stock"]}
     if candidates:
         best = max(candidates, key=candidates.get)
         met = candidates[best] >= TARGET
@@ -591,11 +751,11 @@ def _bench(args, configs, tmp):
               f"(best: {best}, {candidates[best]:.2f}x)")
     else:
         best, met = None, None
-        print(f"target: >= {TARGET:g}x stock throughput: not measured (needs stock and a jobs configuration)")
+        print(f"target: >= {TARGET:g}x stock throughput: not measured (needs stock and one of ours)")
 
     print()
-    shown = max(results, key=lambda c: len(results[c]))      # the gradebook with the most cells (0 for missing work)
-    reference = results[shown]
+    shown = max(ours or results, key=lambda c: len((ours or results)[c]))
+    reference = (ours or results)[shown]
     kinds = by_kind(plan, reference)
     print(f"points earned by kind ({shown}, autograded cells): "
           + ", ".join(f"{k} {kinds[k]:.0%}" for k, _ in MIX if k in kinds))
@@ -603,18 +763,35 @@ def _bench(args, configs, tmp):
                    if auto and score < max_score and plan.get(key[0], ("",))[0] == "correct"})
     if lost:
         print(f"note: correct student(s) lost points: {', '.join(lost)} (the generator or the grader is wrong)")
-    if len(results) > 1:
+    if len(ours) > 1:
         if mismatches:
-            print(f"SCORES DIFFER between runs: {len(mismatches)} of {len(keys)} cells")
+            print(f"SCORES DIFFER between our configurations: {len(mismatches)} of {len(keys)} cells")
             for (student, assignment, notebook, cell), got in mismatches[:40]:
                 print(f"  {student} / {notebook} / {cell}: "
                       + ", ".join(f"{c} {'absent' if v is None else f'{v:g}'}" for c, v in got.items()))
-            if len(mismatches) > 40:
-                print(f"  ... and {len(mismatches) - 40} more")
         else:
-            print(f"scores: identical in all {len(results)} runs ({len(keys)} cells)")
-        if absent:
-            print(f"  ({absent} cell(s) are in some gradebooks only, scored 0 where present: counted as 0)")
+            print(f"scores: identical in all {len(ours)} of our configurations ({len(keys)} cells)")
+    differences, unexplained = [], 0
+    for base in [c for c in results if c.startswith("stock")]:
+        _, against_stock, _ = compare({base: results[base], shown: reference})
+        for key, got in against_stock:
+            kind, what, _ = plan.get(key[0], ("?", "?", None))
+            theirs, mine, why = explain(tmp / base, tmp / shown, key)
+            bad = why is None or (kind in SOUND and not why.startswith(RIGHT["stderr"]))
+            unexplained += bad
+            differences.append({"against": base, "student": key[0], "kind": kind, "what": what, "notebook": key[2],
+                                "cell": key[3], "stock": got[base], "ours": got[shown], "stock_saw": theirs,
+                                "ours_saw": mine, "why": why, "accepted": not bad})
+        print(f"{base} vs {shown}: {len(against_stock)} cell(s) differ, {sum(d['against'] == base and not d['accepted'] for d in differences)} "
+              f"not explained or on a soundly graded student")
+        by_student = {}
+        for d in (d for d in differences if d["against"] == base):
+            by_student.setdefault((d["student"], d["kind"], d["what"]), []).append(d)
+        for (student, kind, what), rows in by_student.items():
+            print(f"  {student} ({kind}: {what})")
+            for d in rows:
+                print(f"    {'  ' if d['accepted'] else '!!'} {d['notebook']} / {d['cell']}: stock {d['stock'] or 0:g} "
+                      f"({d['stock_saw']}), ours {d['ours'] or 0:g} ({d['ours_saw']}): {d['why'] or 'NOT EXPLAINED'}")
 
     if args.json:
         out = {"students": args.students, "seed": args.seed, "notebooks": notebooks, "cores": os.cpu_count(),
@@ -622,17 +799,18 @@ def _bench(args, configs, tmp):
                "mix": {k: sum(1 for v in plan.values() if v[0] == k) for k, _ in MIX},
                "timeout_students": timeout_students(plan),
                "students_by_kind": {s: {"kind": k, "what": w} for s, (k, w, _) in plan.items()},
-               "configs": figures, "target": {"speedup": TARGET, "best": best, "met": met},
+               "configs": figures, "correct_jobs2": correct,
+               "target": {"speedup": TARGET, "best": best, "met": met, "seconds_per_correct_notebook": TARGET_CORRECT},
                "scores_identical": not mismatches, "cells": len(keys), "cells_absent_somewhere": absent,
                "mismatches": [{"student": k[0], "assignment": k[1], "notebook": k[2], "cell": k[3], "scores": got}
                               for k, got in mismatches],
-               "points_by_kind": kinds, "failed_configs": failed}
+               "stock_differences": differences, "points_by_kind": kinds, "failed_configs": failed}
         pathlib.Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         pathlib.Path(args.json).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"figures: {args.json}")
     if args.keep:
         print(f"scratch courses and logs kept in {tmp}")
-    return 1 if mismatches or failed else 0
+    return 1 if mismatches or failed or unexplained else 0
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import pipeline_fixtures as faults  # noqa: E402
 
-from autograder import cli, events  # noqa: E402
+from autograder import cli, demonstrations, events  # noqa: E402
 from autograder.batch import samples  # noqa: E402
 from autograder.grading import report as reporting  # noqa: E402
 from autograder.grading import scan  # noqa: E402
@@ -275,6 +275,22 @@ def test_feedback_shows_each_failure_message_but_no_hidden_test(graded):
         text = path.read_text(encoding="utf-8")
         assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text, path
         assert not any(f"seed={seed}" in text for seed in seeds), path
+
+
+def test_feedback_shows_each_demonstration_cell_as_not_run(graded):
+    """Does a student's feedback show each demonstration cell (demo-only in the source) as the one line that says
+    it was not run during grading, and none of its output?"""
+    source = nbformat.read(ROOT / "solutions" / A / f"{A}.ipynb", as_version=4)
+    demos = demonstrations.demonstration_ids(source)
+    assert len(demos) >= 5
+    student = "correct"
+    nb = nbformat.read(graded.course.path("autograded", student, A, A), as_version=4)
+    shown = {cell.metadata.nbgrader["grade_id"]: cell.outputs for cell in nb.cells
+             if cell.metadata.get("nbgrader", {}).get("grade_id") in demos}
+    assert set(shown) == demos
+    assert all([o.get("text") for o in outputs] == [demonstrations.NOT_RUN] for outputs in shown.values()), shown
+    html = graded.course.path("feedback", student, A, A, ".html").read_text(encoding="utf-8")
+    assert html.count("Demonstration only: not run during grading") == len(demos)
 
 
 def test_feedback_for_every_graded_student_and_only_them(graded):
