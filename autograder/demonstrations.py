@@ -225,9 +225,9 @@ class _Scope(ast.NodeVisitor):
                 self.mutated.add(RANDOM_STATE)
         self.generic_visit(node)
 
-    # nested scopes: their global reads count where they are defined
+    # nested scopes: a def's body counts where it is called (module level) or where it is written (inside one)
     def _nested(self, arguments, body):
-        """The scope of a function's body: (its global reads, its global writes, the scope)."""
+        """A function's body: (the global names it reads, the global names it binds or changes)."""
         bound = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs] if arguments else []
         if arguments is not None:
             bound += [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
@@ -235,10 +235,9 @@ class _Scope(ast.NodeVisitor):
         for stmt in body:
             inner.visit(stmt)
         local = inner.writes - inner.declared_global
-        reads = (inner.reads - local)
         writes = (inner.declared_global & (inner.writes | inner.mutated)) | (inner.mutated - local)
         self.opaque = self.opaque or inner.opaque
-        return reads, writes, inner
+        return inner.reads - local, writes
 
     def _function(self, name, reads, writes):
         """A function (or class) bound to ``name``: at module level its body's effects count where it is
@@ -265,7 +264,7 @@ class _Scope(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node):
         self._defaults(node)
-        reads, writes, _ = self._nested(node.args, node.body)
+        reads, writes = self._nested(node.args, node.body)
         self._function(node.name, reads, writes)
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -274,7 +273,7 @@ class _Scope(ast.NodeVisitor):
         """A lambda counts where it is written, as if called there (and, bound to a name, where it is called)."""
         for expr in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
             self.visit(expr)
-        reads, writes, _ = self._nested(node.args, [ast.Expr(node.body)])
+        reads, writes = self._nested(node.args, [ast.Expr(node.body)])
         for read in reads:
             self.read(read)
         self.mutated |= writes
@@ -289,7 +288,7 @@ class _Scope(ast.NodeVisitor):
             inner.visit(stmt)
         local = inner.writes - inner.declared_global
         self._absorb(inner, local)
-        self._function(node.name, (inner.reads - local), inner.mutated - local)
+        self._function(node.name, inner.reads - local, inner.mutated - local)
 
     def _comprehension(self, node, parts):
         first, *rest = node.generators
