@@ -24,6 +24,7 @@ import time
 import types
 
 import nbformat
+import numpy as np
 import psutil
 import pytest
 
@@ -40,6 +41,7 @@ from autograder.batch import pool  # noqa: E402
 from autograder.grading import gradebook  # noqa: E402
 from autograder.grading.course import Course  # noqa: E402
 from autograder.sandbox import bubblewrap  # noqa: E402
+from autograder.sandbox.execute import GradingExecute  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -428,3 +430,21 @@ def test_copies_of_the_gradebook_are_kept_ten_at_most(tmp_path):
     assert len(set(made)) == 12 and left == sorted(made[2:])
     for copy in left:
         gradebook.check_readable(f"sqlite:///{copy}")
+
+
+def test_numpy_global_random_state_is_seeded_so_a_regrade_gives_the_same_draws(tmp_path):
+    """Does every grading kernel start from numpy's global state seeded with ``random_seed``, so a notebook that
+    draws unseeded gets the same numbers (and grade) each time, and does -1 leave it unseeded?"""
+    require_bwrap()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import numpy as np\nprint(np.random.rand(3))")])
+
+    def drawn(**options):
+        copy = nbformat.from_dict(nb)
+        GradingExecute(timeout=60, **options).preprocess(copy, {"metadata": {"path": str(tmp_path)}})
+        return "".join(o.get("text", "") for o in copy.cells[0].outputs)
+
+    expected = str(np.random.RandomState(0).rand(3))
+    assert drawn() == drawn() == expected + "\n"
+    assert drawn(random_seed=7) == str(np.random.RandomState(7).rand(3)) + "\n"
+    unseeded = {drawn(random_seed=-1) for _ in range(2)}
+    assert expected + "\n" not in unseeded and len(unseeded) == 2
