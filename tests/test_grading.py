@@ -23,6 +23,7 @@ from autograder import checks  # noqa: E402
 from autograder.checks import _cases, _compare, _runner, _trusted  # noqa: E402
 from autograder.checks.activations import ReLUSpec, SoftmaxSpec  # noqa: E402
 from autograder.checks.dropout import hoeffding_bound  # noqa: E402
+from autograder.checks.relu_dropout import column_factor  # noqa: E402
 
 VARIANTS = variants.load()
 SEED = 4242
@@ -51,9 +52,13 @@ CORRECT = [v for v in VARIANTS if v.expect is None]
 
 
 def test_catalogue_size():
-    """Does the catalogue hold at least 40 buggy and 15 correct-but-different implementations, the handout's included?"""
-    assert len({id(v.fn) for v in BUGGY}) >= 40
-    assert len({id(v.fn) for v in CORRECT}) >= 15
+    """Does the catalogue hold at least 80 buggy and 55 correct-but-different implementations, the handout's included,
+    and at least one of each for every check?"""
+    assert len({id(v.fn) for v in BUGGY}) >= 80
+    assert len({id(v.fn) for v in CORRECT}) >= 55
+    for name in checks.__all__:
+        judged = [v for v in VARIANTS if "check_" + v.check == name]
+        assert any(v.expect is None for v in judged) and any(v.expect is not None for v in judged), name
     handout = {v.fn.__name__: v for v in VARIANTS if v.fn.__module__.endswith("handout")}
     assert handout["softmax_gradient"].expect == "softmax_grad_diagonal"
     assert handout["forward_propagate"].expect is None
@@ -285,6 +290,10 @@ def test_the_checks_use_no_private_name_of_the_core():
 
 # --- the checks' signatures ---------------------------------------------------------------------------------------
 
+#: The modules that hold the check bodies (``check_X(fn, namespace=None, *, ..., ctx)``).
+CHECK_MODULES = (checks.activations, checks.network, checks.dropout, checks.training, checks.relu_dropout)
+
+
 @pytest.mark.parametrize("name", checks.__all__)
 def test_every_check_shows_hidden_and_seed_but_its_body_only_reads_ctx(name):
     """Does check_X keep the notebooks' signature (fn, namespace=None, *, <options>, hidden=False, seed=None), its body
@@ -295,7 +304,7 @@ def test_every_check_shows_hidden_and_seed_but_its_body_only_reads_ctx(name):
     assert [(p.name, p.default, p.kind) for p in params[-2:]] == [
         ("hidden", False, inspect.Parameter.KEYWORD_ONLY), ("seed", None, inspect.Parameter.KEYWORD_ONLY)]
     assert "ctx" not in inspect.signature(public).parameters
-    body = next(getattr(m, name) for m in (checks.activations, checks.network, checks.dropout, checks.training)
+    body = next(getattr(m, name) for m in CHECK_MODULES
                 if hasattr(m, name))
     body_params = inspect.signature(body).parameters
     assert "ctx" in body_params and "hidden" not in body_params and "seed" not in body_params
@@ -304,7 +313,7 @@ def test_every_check_shows_hidden_and_seed_but_its_body_only_reads_ctx(name):
 @pytest.mark.parametrize("name", checks.__all__)
 def test_every_keyword_a_check_body_takes_is_read(name):
     """Is every parameter of a check's body (its options, namespace, ctx) used in it: no keyword that nothing reads?"""
-    body = next(getattr(m, name) for m in (checks.activations, checks.network, checks.dropout, checks.training)
+    body = next(getattr(m, name) for m in CHECK_MODULES
                 if hasattr(m, name))
     tree = ast.parse(inspect.getsource(body))
     fn = tree.body[0]
@@ -496,6 +505,34 @@ def test_a_naive_sigmoid_that_warns_passes_without_writing_to_stderr(capfd):
         assert passed, message
     out, err = capfd.readouterr()
     assert err == "" and out == ""
+
+
+def test_a_relu_dropout_gradient_that_warns_passes_without_writing_to_stderr(capfd):
+    """Does a ReLU_dropout_gradient computing a / z inside np.where (0/0 warns where z == 0) get full marks, silently?"""
+    ns = _notebook()
+    _define(ns, "def ReLU_dropout_gradient(z, a):\n    return np.where(z > 0, a / z, 0)\n")
+    assert checks.check_ReLU_dropout_gradient(ns["ReLU_dropout_gradient"], ns).startswith("✓")
+    assert checks.check_ReLU_dropout_gradient(ns["ReLU_dropout_gradient"], ns, hidden=True, seed=247809).startswith("✓")
+    out, err = capfd.readouterr()
+    assert err == "" and out == ""
+
+
+def test_relu_dropout_gradient_accepts_either_value_at_zero_column_by_column():
+    """At z == 0, is the column's own gain accepted (ReLU'(0) = 1), and another column's gain refused?"""
+    z = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0]])
+    gain = np.array([1.25, 0.0, 2.0])
+    assert column_factor(np.array([[1.25, 0.0, 2.0], [0.0, 0.0, 2.0]]), z, gain)
+    assert column_factor(np.array([[0.0, 0.0, 2.0], [0.0, 0.0, 0.0]]), z, gain)
+    assert not column_factor(np.array([[2.0, 0.0, 2.0], [0.0, 0.0, 0.0]]), z, gain)
+    assert not column_factor(np.array([[0.0, 1.0, 2.0], [0.0, 0.0, 0.0]]), z, gain)
+
+
+def test_a_wrong_index_names_the_expected_and_the_received_one():
+    """Does a train that passes backprop np.cumsum(size[1:] * size[:1]) fail, naming both index arrays and the slip?"""
+    variant = next(v for v in VARIANTS if v.expect == "train_wrong_index" and "size[:1]" in inspect.getsource(v.fn))
+    passed, message = run(variant, hidden=False)
+    assert not passed and code_of(message) == "train_wrong_index"
+    assert "[30, 50]" in message and "[30, 54]" in message and "size[:1]" in message
 
 
 def test_a_failing_check_and_noisy_student_code_write_nothing(capfd):

@@ -49,6 +49,7 @@ from . import (  # noqa: F401  (every module loaded before the snapshot and the 
     activations,
     dropout,
     network,
+    relu_dropout,
     training,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "check_ReLU", "check_ReLU_gradient", "check_sigmoid", "check_sigmoid_gradient",
     "check_softmax", "check_softmax_gradient", "check_forward_propagate", "check_cost_fcn",
     "check_backprop", "check_train", "check_Dropout", "check_forward_propagate_dropout",
+    "check_ReLU_dropout_gradient",
 ]
 
 _OWN_MODULES = [sys.modules[__name__]] + [
@@ -113,4 +115,6 @@ check_train = _public(training.check_train, "train", _holder, _TRIPWIRES)
 check_Dropout = _public(dropout.check_Dropout, "Dropout", _holder, _TRIPWIRES)
 check_forward_propagate_dropout = _public(dropout.check_forward_propagate_dropout, "forward_propagate_dropout",
                                           _holder, _TRIPWIRES)
+check_ReLU_dropout_gradient = _public(relu_dropout.check_ReLU_dropout_gradient, "ReLU_dropout_gradient",
+                                      _holder, _TRIPWIRES)
 _holder.append(_tamper.Snapshot(_OWN_MODULES))

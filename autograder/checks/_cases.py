@@ -92,11 +92,6 @@ def _nudge(a, rng):
     return a * (1 + 0.05 * rng.uniform(-1, 1, size=np.shape(a)))
 
 
-def with_twins(visible, rng, perturb):
-    """The hidden flavour's preamble: the visible cases and one twin of each."""
-    return list(visible) + [twin(c, rng, perturb) for c in visible]
-
-
 # --- entry-by-entry inputs ---------------------------------------------------
 
 def elementwise_z(rng, shape, zeros=0.15, large=0.0, scale=3.0):

@@ -16,6 +16,8 @@ from ._cases import check_id  # noqa: F401  (re-exported for the check modules)
 from ._compare import NotNumeric
 from ._delegation import Delegation, static_references
 from ._sandbox import Call, run
+from ._spec import not_numeric
+from ._tamper import tampering
 
 
 class Ctx:
@@ -47,8 +49,6 @@ class Ctx:
         """Fail with 'tampering detected' if numpy or the grader was rebound since import."""
         changes = self.snapshot.changes()
         if changes:
-            from ._tamper import tampering
-
             self.fail(tampering(changes))
 
     def static(self, fn, namespace, extra=(), swapped=()):
@@ -223,8 +223,6 @@ def _diagnose(spec, case, outcome):
     try:
         return spec.diagnose(case, outcome)
     except NotNumeric as exc:
-        from ._spec import not_numeric
-
         return not_numeric(str(exc))
     except Exception:
         return None

@@ -167,6 +167,8 @@ def _one(call):
         error = None
     except Delegation as exc:
         value, error = None, exc
+    except MemoryError:
+        raise                        # the kernel's memory limit, not a result: the cell fails and says so
     except (Exception, SystemExit) as exc:
         value, error = None, exc
     mutated = [i for i, (a, b) in enumerate(zip(pristine, call.args)) if not _same(a, b)]
@@ -188,6 +190,8 @@ def run_repeated(fn, args, times, seed, namespaces=(), swaps=None, tripwires=Non
             except Delegation as exc:
                 outcomes.append(Outcome(error=exc))
                 break
+            except MemoryError:
+                raise
             except (Exception, SystemExit) as exc:
                 outcomes.append(Outcome(error=exc))
                 break

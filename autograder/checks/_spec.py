@@ -7,7 +7,7 @@ drives it. A spec computes the reference lazily, outside the sandbox.
 import numpy as np
 
 from . import _messages as msg
-from ._cases import Case, generator, with_twins
+from ._cases import Case, generator, twin
 from ._compare import NotNumeric, as_array, rel_error
 
 _isfinite = np.isfinite
@@ -34,16 +34,28 @@ class Spec:
         raise NotImplementedError
 
     def cases(self, ctx):
-        visible = [self._label(c, f"#{i + 1}", "visible", i) for i, c in enumerate(self.visible(generator(self.name, False, None)))]
+        """The visible cases; hidden: the visible ones, their twins and the hidden ones drawn from ``ctx.seed``."""
+        visible = [self.case(c, f"#{i + 1}", "visible", i) for i, c in enumerate(self.visible(generator(self.name, False, None)))]
         if not ctx.hidden:
             return visible
         rng = generator(self.name, True, ctx.seed)
-        hidden = [self._label(c, f"H{i + 1}", "hidden", int(rng.integers(2 ** 31)))
+        hidden = [self.case(c, f"H{i + 1}", "hidden", int(rng.integers(2 ** 31)))
                   for i, c in enumerate(self.hidden_cases(rng))]
-        return with_twins(visible, rng, self.perturb) + hidden
+        return visible + [self.twin(c, rng) for c in visible] + hidden
 
-    def _label(self, args, label, kind, seed):
-        return args if isinstance(args, Case) else Case(label, kind, self.names, args, seed=seed)
+    def case(self, args, label, kind, seed):
+        """A Case from what ``visible`` and ``hidden_cases`` return: a tuple of arguments.
+
+        A spec whose cases carry what the arguments do not show (a Dropout mask) overrides it.
+        """
+        return Case(label, kind, self.names, args, seed=seed)
+
+    def twin(self, case, rng):
+        """The twin of a visible case: the arguments at positions ``perturb`` nudged by up to 5 %.
+
+        A spec whose arguments depend on one another (a = ReLU(z) * mask) overrides it to keep them consistent.
+        """
+        return twin(case, rng, self.perturb)
 
     def reference(self, case):
         """The expected value, computed once per case."""

@@ -94,17 +94,28 @@ def cost_fcn(params, size, index, X, Y, activate_fcn):
     return _cross_entropy(forward_propagate(X, _unpack(params, size), activate_fcn)[1][-1], Y)
 
 
+def _index_values(index):
+    """``index`` as a flat float64 copy (list, tuple, ndarray, np.matrix row), or None if it is not numeric."""
+    try:
+        return np.array(index, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        return None
+
+
 class RecordingBackprop:
     """A correct ``backprop`` that records every call (for checking ``train``).
 
     Dropout masks, when ``ratio > 0``, come from its own generator, so the
     student's ``train`` is judged on its loop alone. It takes the handout's
-    signature: ``index`` is not needed (the layers are cut by ``size``), and
-    further arguments a student passes on (``seed=``...) are accepted and ignored.
+    signature; the layers are cut by ``size``, and the ``index`` it receives is
+    recorded as given, for the check to judge (a student's own backprop cuts
+    the layers by it). Further arguments a student passes on (``seed=``...)
+    are accepted and ignored.
 
     Attributes
     ----------
-    calls : list of dict with keys params (N,), X (rows, n), Y (rows, k), ratio
+    calls : list of dict with keys params (N,), X (rows, n), Y (rows, k), ratio, and index: the values
+        passed (list, ndarray, np.matrix row...) as a flat float64 array, or None if they are not numbers
     """
 
     def __init__(self, seed):
@@ -116,7 +127,7 @@ class RecordingBackprop:
         X = np.array(X, dtype=np.float64)
         Y = np.array(Y, dtype=np.float64)
         ratio = float(ratio)
-        self.calls.append({"params": p, "X": X, "Y": Y, "ratio": ratio})
+        self.calls.append({"params": p, "X": X, "Y": Y, "ratio": ratio, "index": _index_values(index)})
         thetas = _unpack(p, size)
         cost = _cross_entropy(forward_propagate(X, thetas, activate_fcn)[1][-1], Y)
         z_out, a_out, gains = [X], [X], []
@@ -142,6 +153,28 @@ class RecordingBackprop:
                 g = np.asarray(activate_fcn_gradient(z_out[i]), dtype=np.float64)
                 delta = np.einsum("ij,ijl->il", error, g) if g.ndim == 3 else error * g
         return cost, np.concatenate([g.ravel() for g in grads])
+
+
+class ForwardDropout:
+    """Stands in for the student's ``forward_propagate_dropout`` while ``backprop`` is checked: a correct forward
+    pass whose masks come from ``dropout`` (the check's ``FrozenDropout``), one call per hidden layer, in order.
+
+    So a mistake in the student's ``forward_propagate_dropout`` costs its own points, not ``backprop``'s too.
+    Keeps np.matrix, as ``forward_propagate`` does.
+    """
+
+    def __init__(self, dropout):
+        self.dropout = dropout
+
+    def __call__(self, X, thetas, activate_fcn, ratio, *args, **kwargs):
+        z_out, a_out = [X], [X]
+        for i, theta in enumerate(thetas):
+            z_out.append(a_out[-1] @ theta.T)
+            if i == len(thetas) - 1:
+                a_out.append(softmax(z_out[-1]))
+            else:
+                a_out.append(np.multiply(activate_fcn(z_out[-1]), self.dropout(theta.shape[0], ratio)))
+        return z_out, a_out
 
 
 class FrozenDropout:

@@ -1,10 +1,12 @@
 """Checks of the network functions: forward_propagate, cost_fcn and backprop (with and without Dropout).
 
 While they run, the student's namespace has ``ReLU``, ``ReLU_gradient``,
-``sigmoid``, ``sigmoid_gradient`` and ``softmax`` bound to the grader's own
-(so a mistake in an activation costs marks once, in its own check) and,
-for ``backprop`` with ``ratio > 0``, ``Dropout`` bound to a recorder that
-hands out exact masks: the gradient must be exact for those masks.
+``sigmoid``, ``sigmoid_gradient``, ``softmax``, ``forward_propagate`` and
+``cost_fcn`` bound to the grader's own (so a mistake in one of them costs
+marks once, in its own check) and, for ``backprop`` with ``ratio > 0``,
+``Dropout`` bound to a recorder that hands out exact masks and
+``forward_propagate_dropout`` to a correct pass drawing from it: the
+gradient must be exact for those masks.
 
 Letters: m samples, n = size[0], k = size[-1], L = len(size) - 1 layers.
 """
@@ -206,13 +208,16 @@ class BackpropSpec(_NetworkSpec):
         args = (params, size, index, X, Y, _trusted.ACTIVATIONS[act][0], self.gradient)
         return args + ((self.ratio,) if self.ratio > 0 else ())
 
-    swapped_per_case = ("Dropout",)   # frozen for each case by case_swaps
+    swapped_per_case = ("Dropout", "forward_propagate_dropout")   # bound for each case by case_swaps
 
     def case_swaps(self, case):
         if self.ratio <= 0:
             return {}
         case.info["dropout"] = _trusted.FrozenDropout(case.seed)
-        return {"Dropout": case.info["dropout"]}
+        # The student's backprop may draw its masks through its own forward_propagate_dropout: a trusted one
+        # drawing from the same recorder stands in for it, so its mistakes cost only its own points.
+        return {"Dropout": case.info["dropout"],
+                "forward_propagate_dropout": _trusted.ForwardDropout(case.info["dropout"])}
 
     def masks(self, case):
         """The masks the student's code drew for the hidden layers, or None when they cannot be matched."""

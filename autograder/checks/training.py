@@ -4,9 +4,13 @@
 ``backprop`` is a recorder (a correct backprop that remembers every call),
 and ``forward_propagate``, ``cost_fcn`` and the activations are the
 grader's own. The result must equal the reference ``reludrop_core.train``;
-the recorded calls tell which mistake it is when it does not (computing
-on the whole set instead of the mini-batch, a skipped batch, a wrong
-update, the cost recorded at the wrong time, ratio not passed on).
+every recorded call must have received the handout's ``index``
+(``np.cumsum(np.array(size[1:]) * np.array(size[:-1]))``, as a list,
+ndarray or np.matrix row): the recorder cuts the layers by ``size``, but a
+student's own backprop cuts them by ``index``. The recorded calls tell
+which mistake it is (a wrong index, computing on the whole set instead of
+the mini-batch, a skipped batch, a wrong update, the cost recorded at the
+wrong time, ratio not passed on).
 """
 
 import numpy as np
@@ -65,7 +69,8 @@ def check_train(train, namespace=None, *, activation="relu", ctx):
     mini-batch of ``step`` rows taken in order (the last may be smaller; step = -1 is the full batch), each
     on its own slice; cost (iters,) ((iters, 1) and np.matrix accepted), cost[i] the loss without Dropout on
     all m samples at the parameters before epoch i's updates. The caller's params must not change. All
-    arguments are passed positionally. ``backprop`` in the namespace is a recording reference while it runs.
+    arguments are passed positionally. ``backprop`` in the namespace is a recording reference while it runs;
+    every call must pass it index = np.cumsum(np.array(size[1:]) * np.array(size[:-1])) (any sequence type).
     """
     _activation(activation)
     ctx.verify()
@@ -125,6 +130,8 @@ def _judge(case, value, recorder):
     except (NotNumeric, TypeError, ValueError):
         return False
     iters, ratio = case["args"][5], case["args"][8]
+    if _wrong_index(case, recorder.calls) is not None:
+        return False
     if cost.size != iters or (cost.ndim == 2 and 1 not in cost.shape) or cost.ndim > 2:
         return False
     if ratio > 0:
@@ -163,6 +170,9 @@ def _diagnose(case, result, recorder):
     m = X.shape[0]
     got_params, cost = result
     calls = recorder.calls
+    wrong = _wrong_index(case, calls)
+    if wrong is not None:
+        return wrong
     if cost.size != iters or cost.ndim > 2 or (cost.ndim == 2 and 1 not in cost.shape):
         return D("train_cost_length", f"代价历史应每轮一个值，共 iters = {iters} 个，你返回了形状 {cost.shape}。",
                  f"the cost history must have one entry per epoch, iters = {iters}, but has shape {cost.shape}.")
@@ -228,6 +238,43 @@ def _diagnose(case, result, recorder):
             if got.shape == alt.shape and close(got, alt, rtol=1e-6):
                 return D(code, zh, en)
     return None
+
+
+#: Ways to get index wrong: (what it computes from size, Chinese hint, English hint).
+_INDEX_MISTAKES = (
+    (lambda w: np.cumsum(w[1:] * w[:1]), "看起来你把 size[:-1] 写成了 size[:1]。", "It looks like you wrote size[:1] for size[:-1]."),
+    (lambda w: w[1:] * w[:-1], "你漏了 np.cumsum：index[i] 是第 i 层权重在 params 中的结束位置（累加），不是该层的大小。",
+     "np.cumsum is missing: index[i] is where layer i's weights end in params (a running total), not the layer's size."),
+    (lambda w: np.concatenate([[0], np.cumsum(w[1:] * w[:-1])]),
+     "index 不应以 0 开头：它有 L 项，每层一项（该层的结束位置）；讲义的 backprop 用 index[i] 切出第 i 层。",
+     "index must not start with 0: it has L entries, one per layer (where it ends); the handout's backprop cuts "
+     "layer i at index[i]."),
+)
+
+
+def _wrong_index(case, calls):
+    """The ``train_wrong_index`` diagnosis if some call of backprop got another index than the handout's, else None."""
+    expected = np.asarray(case["index"], dtype=np.float64)
+    wrong = [c["index"] for c in calls
+             if c["index"] is None or c["index"].shape != expected.shape or not np.array_equal(c["index"], expected)]
+    if not wrong:
+        return None
+    bad = wrong[0]
+    size = case["args"][3]
+    widths = np.array(size, dtype=np.float64)
+    shown_zh, shown_en = ("不是数值的对象", "something that is not numbers") if bad is None else (_ints(bad), _ints(bad))
+    hint_zh, hint_en = next(((zh, en) for alt, zh, en in _INDEX_MISTAKES
+                             if bad is not None and np.array_equal(alt(widths), bad)), ("", ""))
+    return D("train_wrong_index",
+             f"train 传给 backprop 的 index 不对：size = {list(size)} 时应为 np.cumsum(np.array(size[1:]) * "
+             f"np.array(size[:-1])) = {_ints(expected)}，收到的是 {shown_zh}。{hint_zh}",
+             f"train passes backprop a wrong index: for size = {list(size)} it is np.cumsum(np.array(size[1:]) * "
+             f"np.array(size[:-1])) = {_ints(expected)}, but backprop received {shown_en}. {hint_en}".rstrip())
+
+
+def _ints(values):
+    """A flat array of numbers as a list, whole numbers written as ints."""
+    return [int(v) if float(v).is_integer() else float(v) for v in values]
 
 
 def _update_calls(calls):

@@ -13,6 +13,7 @@ from ``handout``; the variant and its ``helpers`` replace the functions of
 the same name.
 """
 
+import builtins
 import types
 
 import numpy as np
@@ -41,7 +42,8 @@ class Variant:
 
     def notebook(self):
         """A fresh namespace with the base functions, the helpers and this variant; returns (ns, function)."""
-        ns = {"__name__": "__main__", "np": np, "numpy": np}
+        # A notebook's globals hold __builtins__; without it numpy's array methods (z.max()) raise KeyError.
+        ns = {"__name__": "__main__", "__builtins__": builtins, "np": np, "numpy": np}
         ns.update(self.env)
         for f in list(self.base()) + list(self.helpers) + [self.fn]:
             ns[f.__name__] = types.FunctionType(f.__code__, ns, f.__name__, f.__defaults__, f.__closure__)
@@ -70,6 +72,6 @@ def correct(check=None, helpers=(), base=None, env=None, **options):
 
 def load():
     """Import every variant module (which fills REGISTRY) and return the variants."""
-    from . import activations, dropout, handout, network, training  # noqa: F401
+    from . import activations, dropout, handout, network, relu_dropout, training  # noqa: F401
 
     return list(REGISTRY)

@@ -104,6 +104,33 @@ def Dropout(size, ratio):  # noqa: F811
     return ym
 
 
+@correct()  # its own unseeded Generator, made anew inside each call
+def Dropout(size, ratio):  # noqa: F811
+    rng = np.random.default_rng()
+    num = int(np.round(size * (1 - ratio)))
+    ym = np.zeros(size)
+    ym[rng.permutation(size)[:num]] = size / num
+    return ym
+
+
+@correct(env={"rng": np.random.default_rng(5)})  # a seeded Generator made once in the notebook, rng.choice
+def Dropout(size, ratio):  # noqa: F811
+    num = int(np.round(size * (1 - ratio)))
+    ym = np.zeros(size)
+    ym[rng.choice(size, num, replace=False)] = size / num  # noqa: F821
+    return ym
+
+
+@correct()  # np.random.shuffle of an index array, the first num kept
+def Dropout(size, ratio):  # noqa: F811
+    num = int(np.round(size * (1 - ratio)))
+    index = np.arange(size)
+    np.random.shuffle(index)
+    ym = np.zeros(size)
+    ym[index[:num]] = size / num
+    return ym
+
+
 # --- forward_propagate_dropout -----------------------------------------------------------------------------------
 
 

@@ -76,6 +76,16 @@ def forward_propagate(X, thetas, activate_fcn):  # noqa: F811
     return z_out, a_out
 
 
+@correct()  # converts to np.matrix and returns np.matrix layers, also for ndarray input
+def forward_propagate(X, thetas, activate_fcn):  # noqa: F811
+    z_out, a_out = [np.matrix(X)], [np.matrix(X)]
+    for theta in thetas:
+        z_out.append(a_out[-1] * np.matrix(theta).T)
+        a_out.append(np.matrix(activate_fcn(z_out[-1])))
+    a_out[-1] = np.matrix(softmax(z_out[-1]))
+    return z_out, a_out
+
+
 # --- cost_fcn -------------------------------------------------------------------------------------------------
 
 

@@ -152,3 +152,83 @@ def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient,
             g = g - alpha * grad
             start = stop
     return g, cost
+
+
+@buggy("train_wrong_index")  # size[:1] for size[:-1]: every layer's size taken as size[i+1] * size[0]
+def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient, ratio=0., step=-1):  # noqa: F811
+    m = X.shape[0]
+    g = params.copy()
+    cost = np.zeros(iters)
+    step = m if step == -1 else step
+    index = np.cumsum(np.array(size[1:]) * np.array(size[:1]))
+    for i in range(iters):
+        cost[i] = cost_fcn(g, size, index, X, Y, activate_fcn)
+        for j in range(0, m, step):
+            J, grad = backprop(g, size, index, X[j:j + step], Y[j:j + step], activate_fcn, activate_fcn_gradient, ratio)
+            g = g - alpha * grad
+    return g, cost
+
+
+@buggy("train_wrong_index")  # the layers' sizes without np.cumsum
+def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient, ratio=0., step=-1):  # noqa: F811
+    m = X.shape[0]
+    g = params.copy()
+    cost = np.zeros(iters)
+    step = m if step == -1 else step
+    index = np.array(size[1:]) * np.array(size[:-1])
+    for i in range(iters):
+        cost[i] = cost_fcn(g, size, index, X, Y, activate_fcn)
+        for j in range(0, m, step):
+            J, grad = backprop(g, size, index, X[j:j + step], Y[j:j + step], activate_fcn, activate_fcn_gradient, ratio)
+            g = g - alpha * grad
+    return g, cost
+
+
+@buggy("train_wrong_index")  # boundaries with a leading 0: the handout's backprop cuts an empty first layer
+def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient, ratio=0., step=-1):  # noqa: F811
+    m = X.shape[0]
+    g = params.copy()
+    cost = np.zeros(iters)
+    step = m if step == -1 else step
+    index = np.concatenate([[0], np.cumsum(np.array(size[1:]) * np.array(size[:-1]))])
+    for i in range(iters):
+        cost[i] = cost_fcn(g, size, index, X, Y, activate_fcn)
+        for j in range(0, m, step):
+            J, grad = backprop(g, size, index, X[j:j + step], Y[j:j + step], activate_fcn, activate_fcn_gradient, ratio)
+            g = g - alpha * grad
+    return g, cost
+
+
+@correct()  # index built as a Python list by a loop
+def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient, ratio=0., step=-1):  # noqa: F811
+    m = X.shape[0]
+    g = np.array(params, dtype=float)
+    cost = np.zeros(iters)
+    step = m if step == -1 else step
+    index, total = [], 0
+    for i in range(len(size) - 1):
+        total += size[i + 1] * size[i]
+        index.append(total)
+    for i in range(iters):
+        cost[i] = cost_fcn(g, size, index, X, Y, activate_fcn)
+        for j in range(0, m, step):
+            J, grad = backprop(g, size, index, X[j:j + step], Y[j:j + step], activate_fcn, activate_fcn_gradient, ratio)
+            g = g - alpha * grad
+    return g, cost
+
+
+@correct()  # index as a (1, L) np.matrix row: the handout's values (the core's backprop ravels it; a len(index) loop would not)
+def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient, ratio=0., step=-1):  # noqa: F811
+    m = X.shape[0]
+    g = params.copy()
+    cost = np.matrix(np.zeros((iters, 1)))
+    if step == -1:
+        step = m
+    s = np.matrix(size)
+    index = np.cumsum(np.multiply(s[:, 1:], s[:, :-1]), axis=1)
+    for i in range(iters):
+        cost[i, 0] = cost_fcn(g, size, index, X, Y, activate_fcn)
+        for j in range(0, m, step):
+            J, grad = backprop(g, size, index, X[j:j + step], Y[j:j + step], activate_fcn, activate_fcn_gradient, ratio)
+            g = g - alpha * grad
+    return g, cost
