@@ -38,7 +38,7 @@ from browser_helpers import (
     screenshot_notebook, sidebar_tab_titles, type_cell, validate, wait_run_finished,
 )
 from test_notebooks import (
-    ASSIGNMENTS, GRADED, MARKER, is_answer, is_manual, is_test, nbgrader_meta, read, solution_path,
+    ASSIGNMENTS, GRADED, MARKER, is_answer, is_manual, is_test, nbgrader_meta, passed_visibly, read, solution_path,
 )
 
 ARTIFACTS = ROOT / "build" / "browser-artifacts"
@@ -269,7 +269,7 @@ def test_student_solves_the_notebook_in_jupyterlab(aid, lab):
         assert [nbgrader_meta(release.cells[i - 1])["grade_id"] for i in tests] == GRADED[aid]
         for i in tests:
             name = nbgrader_meta(release.cells[i])["grade_id"].removeprefix("test_")
-            assert f"✓ {name} {MARKER}" in text[i], f"test_{name} did not print its success line:\n{text[i][-1500:]}"
+            assert passed_visibly(name, text[i]), f"test_{name} did not print its success line:\n{text[i][-1500:]}"
         assert sum(t.count(MARKER) for t in text.values()) == len(tests)
         drawn = {i: [img for o in cells[i]["outputs"] for img in o["images"]] for i in code}
         expected_figures = {i: figures_drawn(release.cells[i].source) for i in code}

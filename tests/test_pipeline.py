@@ -206,7 +206,7 @@ def test_deleted_cells_come_back_where_they_were(graded):
     assert ids.index("test_backprop") < ids.index("test_train") < ids.index("exercise_13")
     assert "train" not in ids                      # the student's own answer cell is not invented
     test_sigmoid = nb.cells[ids.index("test_sigmoid")]
-    assert "passed the visible tests" in "".join(o.get("text", "") for o in test_sigmoid.outputs)
+    assert "✓ sigmoid: all" in "".join(o.get("text", "") for o in test_sigmoid.outputs)
 
 
 def test_an_edited_test_cell_is_tampering_but_hidden_tests_are_routine(graded):

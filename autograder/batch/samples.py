@@ -170,7 +170,7 @@ def submission(course, student, assignment, notebook):
     if student == "zhao_lei" and assignment == "01_relu_network":
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_ReLU_gradient":
-                cell.source = 'print("✓ ReLU_gradient 通过可见测试 / passed the visible tests")'
+                cell.source = 'print("✓ ReLU_gradient：全部 3 个可见用例通过。\\n✓ ReLU_gradient: all 3 visible cases pass.")'
         nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_sigmoid"]
     return nb
 

@@ -102,7 +102,7 @@ def _duplicate_test_train(nb):
     i = _cell(nb, "test_train")
     copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[i])))
     copy["id"] = "copyoftesttrain"
-    copy.source = 'print("✓ train 通过可见测试 / passed the visible tests")'
+    copy.source = 'print("✓ train：全部 4 个可见用例通过。\\n✓ train: all 4 visible cases pass.")'
     nb.cells.insert(i + 1, copy)
     return nb
 
@@ -166,9 +166,13 @@ CASES = {
                                 {"test_train"}, attention={"environment-tampered", "suspicious-code"},
                                 answers={"train": TRAIN_WITHOUT_RATIO + "\nget_ipython().showtraceback = "
                                                                         "lambda *a, **k: None\n"}),
-    "writes_stderr": Case("right answers that print to stderr and trigger a numpy RuntimeWarning", set(),
-                          notes={"stderr"},
-                          answers={"ReLU": "import sys\ndef ReLU(z):\n    print('debug: ReLU', np.shape(z), file=sys.stderr)\n"
+    # The checks capture sys.stdout, sys.stderr and warnings while student code runs, but a logging handler made
+    # before the check holds the cell's own stderr: its lines reach the test cell, and must not cost the points.
+    "writes_stderr": Case("right answers that print to stderr, log to stderr and trigger a numpy RuntimeWarning",
+                          set(), notes={"stderr"},
+                          answers={"ReLU": "import logging\nimport sys\nlogging.basicConfig(level=logging.INFO)\n"
+                                           "def ReLU(z):\n    print('debug: ReLU', np.shape(z), file=sys.stderr)\n"
+                                           "    logging.info('ReLU got shape %s', np.shape(z))\n"
                                            "    return np.maximum(np.asarray(z, dtype=np.float64), 0.0)\n",
                                    "ReLU_gradient": "def ReLU_gradient(z):\n    z = np.asarray(z, dtype=np.float64)\n"
                                                     "    return np.nan_to_num((z > 0) * z / z)   # 0/0 warns at z = 0\n"}),
