@@ -20,19 +20,12 @@ What this module proves:
 Grading runs in the bubblewrap sandbox (the course default); without bubblewrap these tests fail.
 """
 
-import collections
-import inspect
 import os
-import pathlib
 import shutil
-import subprocess
 import sys
-import textwrap
-import time
 import types
 
 import nbformat
-import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell
 
@@ -47,12 +40,10 @@ from autograder.grading.course import Course, PipelineError  # noqa: E402
 from autograder.sandbox import bubblewrap  # noqa: E402
 from nbgrader import utils as nbgrader_utils  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
+from class_harness import (  # noqa: E402
+    ASSIGNMENTS, ROOT, autograded, catalogue_for, defined_names, filled, grade, grade_id, meta, scores,
+    source_notebook, variant_source)
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-BIN = pathlib.Path(sys.executable).parent
-ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-ENV.pop("RELUDROP_DB_URL", None)
-ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").is_file())
 NO_SKIPPING = "\nc.GradingExecute.skip_demonstrations = False\n"
 #: The student of notebook 04 who tags the test cell (and un-tags the demonstrations) with a wrong answer.
 TAGGER = "tags_a_test"
@@ -60,18 +51,6 @@ WRONG = "def ReLU_dropout_gradient(z, a):\n    return a / z\n"
 #: The student of notebook 04 who reads, in a cell of their own at the end, what only demo_train binds.
 BUILDER = "uses_a_demo"
 BUILDER_CELL = 'print("final loss of the demonstration run:", cost_exact[-1])\n'
-
-
-def source_notebook(assignment, root=ROOT):
-    return nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-
-
-def meta(cell):
-    return cell.metadata.get("nbgrader", {})
-
-
-def grade_id(cell):
-    return meta(cell).get("grade_id")
 
 
 # ====================================================================== 1. the analysis, without a kernel
@@ -349,79 +328,6 @@ def test_a_test_that_reads_what_a_demonstration_binds_is_refused(tmp_path):
 
 # ====================================================================== 4. the class graded with and without skipping
 
-def function_source(fn):
-    """A variant's source as a student would write it: no registration decorators, at module level."""
-    lines = textwrap.dedent(inspect.getsource(fn)).rstrip().split("\n")
-    while lines and lines[0].lstrip().startswith("@"):
-        lines.pop(0)
-    assert lines and lines[0].startswith("def "), lines[:1]
-    return "\n".join(lines) + "\n"
-
-
-def env_source(name, value):
-    """A line of source that binds ``name`` to ``value`` as the variant's namespace has it."""
-    if isinstance(value, types.ModuleType):
-        return f"import {value.__name__}" if name == value.__name__ else f"import {value.__name__} as {name}"
-    if isinstance(value, np.random.Generator):
-        # The Generator itself cannot be written as source: a new one from the same seed (its entropy).
-        return f"{name} = np.random.default_rng({value.bit_generator.seed_seq.entropy!r})"
-    assert eval(repr(value)) == value, f"{name}: {value!r} cannot be written as source"
-    return f"{name} = {value!r}"
-
-
-def global_names(source):
-    """The global names a cell's code loads, its functions' bodies included."""
-    names = analyse(source)
-    return names.reads.union(*(reads for reads, _ in names.functions.values()))
-
-
-def variant_source(variant, defined):
-    """The answer cell of a student who wrote ``variant``: its globals, helpers and the base functions it calls
-    that the notebook (``defined``) does not define, then the function."""
-    provided = set(defined) | set(variant.env) | {f.__name__ for f in variant.helpers} | {variant.fn.__name__}
-    base = {f.__name__: f for f in variant.base()}
-    needed, todo = [], [function_source(f) for f in (*variant.helpers, variant.fn)]
-    while todo:
-        for name in sorted(global_names(todo.pop())):
-            if name in base and name not in provided and name not in needed:
-                needed.append(name)
-                todo.append(function_source(base[name]))
-    parts = [env_source(name, value) for name, value in variant.env.items()]
-    parts += [function_source(base[name]) for name in needed]
-    parts += [function_source(f) for f in variant.helpers] + [function_source(variant.fn)]
-    return "\n\n".join(part.rstrip() for part in parts) + "\n"
-
-
-def answer_cells(nb):
-    return [grade_id(cell) for cell in nb.cells if cell.cell_type == "code" and meta(cell).get("solution")]
-
-
-def catalogue_for(assignment, catalogue):
-    """{answer cell: [variants]} of one notebook: every variant whose function is an answer cell there;
-    backprop with a Dropout ratio goes to 03, the others to 01."""
-    answers = answer_cells(source_notebook(assignment))
-    placed = collections.defaultdict(list)
-    for variant in catalogue:
-        name = variant.fn.__name__
-        if name not in answers:
-            continue
-        if name == "backprop" and assignment != ("03_sigmoid_dropout" if "ratio" in variant.options
-                                                 else "01_relu_network"):
-            continue
-        placed[name].append(variant)
-    return dict(placed)
-
-
-def filled(release, answers, written=samples.WRITTEN):
-    """The release with every answer cell set from ``answers`` (code) or ``written`` (markdown)."""
-    nb = nbformat.from_dict(release)
-    for cell in nb.cells:
-        if meta(cell).get("solution") and cell.cell_type == "code":
-            cell.source = answers[grade_id(cell)]
-        elif meta(cell).get("solution") and cell.cell_type == "markdown":
-            cell.source = written
-    return nb
-
 
 def build_class(course):
     """Write every student's submissions; return {(student, assignment): what the student is}."""
@@ -430,10 +336,7 @@ def build_class(course):
     for assignment in ASSIGNMENTS:
         source = source_notebook(assignment, course.root)
         demos = demonstrations.demonstration_ids(source)
-        defined = set()
-        for cell in source.cells:
-            if cell.cell_type == "code" and grade_id(cell) not in demos:
-                defined |= analyse(cell.source).writes
+        defined = defined_names(source, demos)
         [notebook] = course.notebooks(assignment)
         release = samples.release_notebook(course, assignment, notebook)
         reference = samples.solution_answers(course, assignment, notebook)
@@ -469,36 +372,6 @@ def build_class(course):
             folder.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, folder / f"{notebook}.ipynb")
     return students, sizes
-
-
-def scores(root):
-    """{(student, assignment, notebook, cell): (auto score, score, max score)} of a course's gradebook."""
-    out = {}
-    with Gradebook(f"sqlite:///{root}/gradebook.db", "reludrop") as gb:
-        for assignment in gb.assignments:
-            for submission in assignment.submissions:
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        key = (submission.student.id, assignment.name, notebook.name, grade.name)
-                        auto = None if grade.auto_score is None else float(grade.auto_score)
-                        out[key] = (auto, float(grade.score), float(grade.max_score))
-    return out
-
-
-def autograded(root):
-    """{(student, assignment, notebook): the autograded notebook} of a graded course."""
-    out = {}
-    for path in sorted((root / "autograded").glob("*/*/*.ipynb")):
-        out[(path.parent.parent.name, path.parent.name, path.stem)] = nbformat.read(path, as_version=4)
-    return out
-
-
-def grade(root):
-    """``python -m autograder --course ROOT autograde --all --jobs 2`` (the sandbox on): the run and its wall time."""
-    start = time.monotonic()
-    run = subprocess.run([sys.executable, "-m", "autograder", "--course", str(root), "autograde", "--all",
-                          "--jobs", "2"], cwd=root, env=ENV, capture_output=True, text=True, timeout=1200)
-    return run, time.monotonic() - start
 
 
 @pytest.fixture(scope="module")
