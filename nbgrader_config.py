@@ -8,6 +8,7 @@
 the gradebook keeps a copy of the hidden tests.
 """
 
+import importlib.util
 import os
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config when it loads this file)
@@ -102,11 +103,28 @@ c.GradingExecute.scratch_size = 512      # MiB: the kernel's working folder; /tm
 # own code reads a name only such a cell binds has them all run. False runs every cell, as plain nbgrader does.
 c.GradingExecute.skip_demonstrations = True
 
-# Feedback: the student reads each failure's message, never the hidden tests' code or tracebacks.
+# Feedback: the student reads each failure's message, never the hidden tests' code or tracebacks. The page opens
+# with a summary (autograder/grading/feedback_summary.py): one row per graded item, its points, passed / lost /
+# pending, and the check's message; a written answer nobody graded yet is pending, not 0 (GetGradesPending).
+# FeedbackSummary comes last: it reads the notebook as StudentFeedback left it.
 c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades",
+    "autograder.grading.feedback_summary.GetGradesPending",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.grading.preprocessors.StudentFeedback",
+    "autograder.grading.feedback_summary.FeedbackSummary",
+]
+# The page's template: autograder/grading/templates/reludrop_feedback/feedback.html.j2 (package data). It extends
+# nbgrader's feedback/index.html.j2 (hence not named index.html.j2 itself, which would hide it), so both template
+# folders are listed, nbgrader's found from the installed package. Set for GenerateFeedback's exporter only: nbgrader's
+# Python API (`python -m autograder feedback`) sets c.HTMLExporter.template_name = "feedback" itself, which would win
+# over a plain c.HTMLExporter setting, and a c.HTMLExporter.template_file would also reach the formgrader's exporter.
+_NBGRADER = os.path.dirname(importlib.util.find_spec("nbgrader").origin)
+_AUTOGRADER = os.path.dirname(importlib.util.find_spec("autograder").origin)
+c.GenerateFeedback.HTMLExporter.template_name = "reludrop_feedback"
+c.GenerateFeedback.HTMLExporter.template_file = "feedback.html.j2"
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
+    os.path.join(_NBGRADER, "server_extensions", "formgrader", "templates"),
+    os.path.join(_AUTOGRADER, "grading", "templates"),
 ]
 
 # grades.csv: UTF-8 whatever the locale (student names may be Chinese), quoted as CSV must be.

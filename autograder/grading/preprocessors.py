@@ -27,6 +27,7 @@ Feedback::
 
     StudentFeedback   the student sees each failed test's message (``AssertionError: ...``), never the
                       hidden tests' code, their seeds or their tracebacks.
+    (``feedback_summary``: GetGradesPending and FeedbackSummary, the summary that opens the page.)
 
 Every finding is written as an event (``autograder.events``) into the autograded notebook.
 """
