@@ -10,10 +10,8 @@ browser test opens it in Debian's Chromium (headless, through Playwright) and ta
 Without bubblewrap or Chromium the tests that need them fail under CI (``CI=true``) and are skipped elsewhere.
 """
 
-import contextlib
 import fnmatch
 import html
-import io
 import json
 import os
 import pathlib
@@ -35,7 +33,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from browser_helpers import VIEWPORT, Browser, cjk_font_available, find_chromium, fresh_profile_dir  # noqa: E402
 
-from autograder import cli  # noqa: E402
+from cli_run import run_cli  # noqa: E402
 from autograder.batch import samples  # noqa: E402
 from autograder.grading import feedback_summary as fs  # noqa: E402
 from autograder.grading.course import Course, load_config  # noqa: E402
@@ -62,14 +60,6 @@ def fail_or_skip(reason):
     if os.environ.get("CI"):
         pytest.fail(f"CI must run this test: {reason}")
     pytest.skip(reason)
-
-
-def run_cli(*args):
-    """``python -m autograder ...`` in this process; returns (exit status, what it printed)."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        status = cli.main(list(args))
-    return status, out.getvalue()
 
 
 # ====================================================================== the pure functions

@@ -10,7 +10,6 @@ course. Every test below reads that graded course: the gradebook, the report, th
 
 import contextlib
 import csv
-import io
 import json
 import os
 import pathlib
@@ -27,7 +26,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import pipeline_fixtures as faults  # noqa: E402
 
-from autograder import cli, demonstrations, events  # noqa: E402
+from autograder import demonstrations, events  # noqa: E402
+from cli_run import run_cli  # noqa: E402
 from autograder.batch import samples  # noqa: E402
 from autograder.grading import report as reporting  # noqa: E402
 from autograder.grading import scan  # noqa: E402
@@ -40,14 +40,6 @@ BIN = pathlib.Path(sys.executable).parent
 A = faults.ASSIGNMENT
 TIMEOUT = 15          # seconds per cell in this batch; the slowest reference cell takes about 2 s
 CLEAN = [s for s, case in faults.CASES.items() if not case.attention]
-
-
-def run_cli(*args):
-    """``python -m autograder ...`` in this process; returns (exit status, what it printed)."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        status = cli.main(list(args))
-    return status, out.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,7 @@ scores, the gradebook, every course file on disk, what the hostile students' fee
 what is left running.
 """
 
-import contextlib
 import hashlib
-import io
 import os
 import pathlib
 import re
@@ -36,7 +34,7 @@ from sandbox_attacks import ATTACKS, LATE_ATTACKS  # noqa: E402
 
 import autograder  # noqa: E402
 import reludrop_core  # noqa: E402
-from autograder import cli  # noqa: E402
+from cli_run import run_cli  # noqa: E402
 from autograder.batch import pool  # noqa: E402
 from autograder.grading import gradebook  # noqa: E402
 from autograder.grading.course import Course  # noqa: E402
@@ -59,13 +57,6 @@ def require_bwrap():
         if os.environ.get("CI"):
             pytest.fail(f"CI needs bubblewrap: {why}")
         pytest.skip(why)
-
-
-def run_cli(*args):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        status = cli.main(list(args))
-    return status, out.getvalue()
 
 
 def file_hashes(*folders, skip=()):
