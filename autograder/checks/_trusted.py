@@ -102,6 +102,22 @@ def _index_values(index):
         return None
 
 
+class RecordingCost:
+    """The trusted ``cost_fcn`` that records the ``index`` of every call (for checking ``train``).
+
+    Attributes
+    ----------
+    calls : list of dict with the key index: the values passed, as for ``RecordingBackprop``
+    """
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, params, size, index, X, Y, activate_fcn, *args, **kwargs):
+        self.calls.append({"index": _index_values(index)})
+        return cost_fcn(params, size, index, X, Y, activate_fcn)
+
+
 class RecordingBackprop:
     """A correct ``backprop`` that records every call (for checking ``train``).
 
@@ -121,6 +137,7 @@ class RecordingBackprop:
     def __init__(self, seed):
         self.calls = []
         self.rng = np.random.default_rng(seed)
+        self.cost = RecordingCost()        # the cost_fcn of the same train run
 
     def __call__(self, params, size, index, X, Y, activate_fcn, activate_fcn_gradient, ratio=0., *args, **kwargs):
         p = np.array(params, dtype=np.float64).ravel()

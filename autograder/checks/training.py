@@ -1,13 +1,13 @@
 """Check of train: the gradient-descent loop, full batch and mini-batch.
 
 ``train`` is judged on its loop alone: while it runs, the namespace's
-``backprop`` is a recorder (a correct backprop that remembers every call),
-and ``forward_propagate``, ``cost_fcn`` and the activations are the
+``backprop`` and ``cost_fcn`` are recorders (correct ones that remember
+every call), and ``forward_propagate`` and the activations are the
 grader's own. The result must equal the reference ``reludrop_core.train``;
 every recorded call must have received the handout's ``index``
 (``np.cumsum(np.array(size[1:]) * np.array(size[:-1]))``, as a list,
-ndarray or np.matrix row): the recorder cuts the layers by ``size``, but a
-student's own backprop cuts them by ``index``. The recorded calls tell
+ndarray or np.matrix row): the recorders cut the layers by ``size``, but a
+student's own backprop and cost_fcn cut them by ``index``. The recorded calls tell
 which mistake it is (a wrong index, computing on the whole set instead of
 the mini-batch, a skipped batch, a wrong update, the cost recorded at the
 wrong time, ratio not passed on).
@@ -69,8 +69,9 @@ def check_train(train, namespace=None, *, activation="relu", ctx):
     mini-batch of ``step`` rows taken in order (the last may be smaller; step = -1 is the full batch), each
     on its own slice; cost (iters,) ((iters, 1) and np.matrix accepted), cost[i] the loss without Dropout on
     all m samples at the parameters before epoch i's updates. The caller's params must not change. All
-    arguments are passed positionally. ``backprop`` in the namespace is a recording reference while it runs;
-    every call must pass it index = np.cumsum(np.array(size[1:]) * np.array(size[:-1])) (any sequence type).
+    arguments are passed positionally. ``backprop`` and ``cost_fcn`` in the namespace are recording references
+    while it runs; every call must pass them index = np.cumsum(np.array(size[1:]) * np.array(size[:-1])) (any
+    sequence type).
     """
     _activation(activation)
     ctx.verify()
@@ -87,7 +88,7 @@ def _run_case(ctx, train, namespace, case):
     outcome = None
     for style in ("array", "matrix"):
         recorder = _trusted.RecordingBackprop(case["seed"])
-        swaps = dict(TRUSTED_NAMES, forward_propagate=_trusted.forward_propagate, cost_fcn=_trusted.cost_fcn,
+        swaps = dict(TRUSTED_NAMES, forward_propagate=_trusted.forward_propagate, cost_fcn=recorder.cost,
                      backprop=recorder)
         (o,) = ctx.run([Call(train, _style(case["args"], style), seed=case["seed"])], train, namespace, swaps, NAMES)
         if o.ok and _judge(case, o.value, recorder):
@@ -130,7 +131,7 @@ def _judge(case, value, recorder):
     except (NotNumeric, TypeError, ValueError):
         return False
     iters, ratio = case["args"][5], case["args"][8]
-    if _wrong_index(case, recorder.calls) is not None:
+    if _wrong_index(case, recorder) is not None:
         return False
     if cost.size != iters or (cost.ndim == 2 and 1 not in cost.shape) or cost.ndim > 2:
         return False
@@ -170,7 +171,7 @@ def _diagnose(case, result, recorder):
     m = X.shape[0]
     got_params, cost = result
     calls = recorder.calls
-    wrong = _wrong_index(case, calls)
+    wrong = _wrong_index(case, recorder)
     if wrong is not None:
         return wrong
     if cost.size != iters or cost.ndim > 2 or (cost.ndim == 2 and 1 not in cost.shape):
@@ -252,24 +253,26 @@ _INDEX_MISTAKES = (
 )
 
 
-def _wrong_index(case, calls):
-    """The ``train_wrong_index`` diagnosis if some call of backprop got another index than the handout's, else None."""
+def _wrong_index(case, recorder):
+    """The ``train_wrong_index`` diagnosis if a call of backprop or cost_fcn got another index than the handout's,
+    else None (``recorder``: the run's RecordingBackprop, whose ``cost`` recorded the cost_fcn calls)."""
     expected = np.asarray(case["index"], dtype=np.float64)
-    wrong = [c["index"] for c in calls
+    wrong = [(name, c["index"]) for name, calls in (("backprop", recorder.calls), ("cost_fcn", recorder.cost.calls))
+             for c in calls
              if c["index"] is None or c["index"].shape != expected.shape or not np.array_equal(c["index"], expected)]
     if not wrong:
         return None
-    bad = wrong[0]
+    name, bad = wrong[0]
     size = case["args"][3]
     widths = np.array(size, dtype=np.float64)
     shown_zh, shown_en = ("不是数值的对象", "something that is not numbers") if bad is None else (_ints(bad), _ints(bad))
     hint_zh, hint_en = next(((zh, en) for alt, zh, en in _INDEX_MISTAKES
                              if bad is not None and np.array_equal(alt(widths), bad)), ("", ""))
     return D("train_wrong_index",
-             f"train 传给 backprop 的 index 不对：size = {list(size)} 时应为 np.cumsum(np.array(size[1:]) * "
+             f"train 传给 {name} 的 index 不对：size = {list(size)} 时应为 np.cumsum(np.array(size[1:]) * "
              f"np.array(size[:-1])) = {_ints(expected)}，收到的是 {shown_zh}。{hint_zh}",
-             f"train passes backprop a wrong index: for size = {list(size)} it is np.cumsum(np.array(size[1:]) * "
-             f"np.array(size[:-1])) = {_ints(expected)}, but backprop received {shown_en}. {hint_en}".rstrip())
+             f"train passes {name} a wrong index: for size = {list(size)} it is np.cumsum(np.array(size[1:]) * "
+             f"np.array(size[:-1])) = {_ints(expected)}, but {name} received {shown_en}. {hint_en}".rstrip())
 
 
 def _ints(values):

@@ -199,6 +199,21 @@ def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient,
     return g, cost
 
 
+@buggy("train_wrong_index")  # the right index for backprop, but size passed as cost_fcn's index (mini-batch)
+def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient, ratio=0., step=-1):  # noqa: F811
+    m = X.shape[0]
+    g = params.copy()
+    cost = np.zeros(iters)
+    step = m if step == -1 else step
+    index = np.cumsum(np.array(size[1:]) * np.array(size[:-1]))
+    for i in range(iters):
+        cost[i] = cost_fcn(g, size, size, X, Y, activate_fcn)
+        for j in range(0, m, step):
+            J, grad = backprop(g, size, index, X[j:j + step], Y[j:j + step], activate_fcn, activate_fcn_gradient, ratio)
+            g = g - alpha * grad
+    return g, cost
+
+
 @correct()  # index built as a Python list by a loop
 def train(X, Y, params, size, alpha, iters, activate_fcn, activate_fcn_gradient, ratio=0., step=-1):  # noqa: F811
     m = X.shape[0]
