@@ -610,3 +610,19 @@ def test_frozen_dropout_expectation_matches_the_public_reference():
                                                 reludrop_core.sigmoid_gradient, 0.4, seed=np.random.default_rng(17))
     assert abs(cost - ref_cost) < 1e-12
     assert _compare.rel_error(np.concatenate([g.ravel() for g in grads]), ref_grad) < 1e-12
+
+
+@pytest.mark.parametrize("name", checks.__all__)
+def test_the_stub_as_released_is_named_not_written_yet(name):
+    """Does every check say, first and in both languages, that a function still raising the release's
+    NotImplementedError is not written yet (not a crash with a traceback, not a mismatch)?"""
+    function = name.removeprefix("check_")
+    ns = {"__name__": "__main__", "np": np}
+    exec(f"def {function}(*args, **kwargs):\n    raise NotImplementedError()\n", ns)
+    with pytest.raises(AssertionError) as failed:
+        getattr(checks, name)(ns[function], ns)
+    message = str(failed.value)
+    assert code_of(message) == "not_implemented"
+    first, second = message.split("\n")[:2]
+    assert first.startswith(f"{function}（可见测试）未通过：{function} 还没有实现") and "NotImplementedError" in first
+    assert second.startswith(f"{function} (visible test) failed: {function} is not written yet")

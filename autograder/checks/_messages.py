@@ -106,6 +106,16 @@ def mismatch(details):
     )
 
 
+def not_implemented(name):
+    """The diagnosis for a function whose answer cell still holds the stub (it raised NotImplementedError)."""
+    return Diagnosis(
+        "not_implemented",
+        f"{name} 还没有实现：答题单元格里还是 raise NotImplementedError()。请把这一行换成你的代码，运行答题单元格，再运行这个测试。",
+        f"{name} is not written yet: its answer cell still says raise NotImplementedError(). Replace that line with "
+        f"your code, run the answer cell, then run this test again.",
+    )
+
+
 def raised(exc_text, details):
     """The diagnosis for student code that raised an exception."""
     return Diagnosis(

@@ -125,6 +125,13 @@ def cached(label):
     )
 
 
+def raised(name, error, details):
+    """The diagnosis for student code that raised ``error``: the stub not replaced yet, or the exception and the case."""
+    if isinstance(error, NotImplementedError):
+        return msg.not_implemented(name)
+    return msg.raised(exception_text(error), details)
+
+
 def exception_text(error):
     """'ValueError: ...' and the last line of student code it came from."""
     text = f"{type(error).__name__}: {error}"
@@ -190,7 +197,7 @@ def value_check(ctx, fn, namespace, spec):
     o = outcomes[i]
     details = spec.details(cases[i], o)
     if not o.ok:
-        ctx.fail(msg.raised(exception_text(o.error), details))
+        ctx.fail(raised(ctx.name, o.error, details))
     ctx.fail(msg.mismatch(details))
 
 

@@ -24,7 +24,7 @@ from . import _messages as msg
 from . import _trusted
 from ._cases import generator, network, unpack
 from ._compare import NotNumeric, as_array, close
-from ._runner import exception_text, namespaces, value_check
+from ._runner import namespaces, raised, value_check
 from ._sandbox import run_repeated
 from ._spec import matches
 from .network import REFERENCE, TRUSTED_NAMES, ForwardSpec, _activation, _NetworkSpec
@@ -96,7 +96,7 @@ def _judge_dropout(size, ratio, outcomes, draws, label):
     num = keep_count(size, ratio)
     gain = size / num
     if not outcomes[-1].ok:
-        return msg.raised(exception_text(outcomes[-1].error), msg.case_details(label, inputs))
+        return raised("Dropout", outcomes[-1].error, msg.case_details(label, inputs))
     try:
         masks = np.array([as_array(o.value).ravel() for o in outcomes])
     except (NotNumeric, ValueError):

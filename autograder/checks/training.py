@@ -21,7 +21,7 @@ from . import _messages as msg
 from . import _trusted
 from ._cases import generator, network
 from ._compare import NotNumeric, as_array, close, rel_error
-from ._runner import exception_text
+from ._runner import raised
 from ._sandbox import Call
 from .network import REFERENCE, TRUSTED_NAMES, _activation
 
@@ -97,7 +97,7 @@ def _run_case(ctx, train, namespace, case):
             outcome = (o, recorder)
     o, recorder = outcome
     if not o.ok:
-        return msg.raised(exception_text(o.error), _details(case, None, recorder))
+        return raised("train", o.error, _details(case, None, recorder))
     try:
         result = _result(o.value)
     except (NotNumeric, TypeError, ValueError):
