@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from postgres_server import server_or_skip  # noqa: E402
 
 from autograder.batch import progress as batch_progress  # noqa: E402
-from autograder.batch import samples, shards  # noqa: E402
+from autograder.batch import samples, shards, workflow  # noqa: E402
 from autograder.grading import gradebook  # noqa: E402
 from autograder.grading.course import Course  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
@@ -133,6 +133,16 @@ def test_parallel_grading_gives_exactly_the_scores_of_serial_nbgrader(stock, par
     mine = scores(f"sqlite:///{root}/gradebook.db")
     assert mine == stock
     assert sum(score for score, _ in mine.values()) > 0
+
+
+def test_the_demo_class_is_graded_as_make_demo_expects(parallel_run):
+    """Does every sample student get the grade and the flags ``make demo`` checks for (``samples.EXPECTED``), so
+    that the README's main command succeeds?"""
+    root, _ = parallel_run
+    course = Course(root)
+    reports = workflow.reports_for(course, course.source_assignments())
+    assert {r.student for r in reports} >= set(samples.STUDENTS)
+    assert samples.check(reports) == []
 
 
 def test_every_submission_is_reported_once_with_progress_and_eta(parallel_run):

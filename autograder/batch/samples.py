@@ -9,9 +9,10 @@ li_na       the handout's mistakes: overflowing softmax, the diagonal softmax gr
             backward that ignores the mask, the ``a_out > 0`` shortcut
 王芳        axis and shape mistakes: softmax summed over the wrong axis, the handout's summed binary
             cross-entropy, a mini-batch loop that computes on the whole set, Dropout without the gain;
-            one correct answer that warns (division by zero, then fixed): it keeps its marks
-zhao_lei    only notebook 01: a bool ReLU gradient, and tries his luck: edits its test cell to a bare
-            ``print`` and deletes another test (both restored from the gradebook)
+            one correct answer that warns (division by zero, then fixed): it keeps its marks (the check
+            keeps the warning out of the test cell)
+zhao_lei    only notebook 01: a ReLU gradient that returns ReLU itself, and tries his luck: edits its test
+            cell to a bare ``print`` and deletes another test (both restored from the gradebook)
 blank       the release, unchanged
 chen_jing   broken: notebook 01 is not valid JSON (a half-saved file), notebook 02 saved under
             another name (``…-副本.ipynb``), notebook 04 has a syntax error
@@ -99,7 +100,7 @@ MISTAKES = {
             "    return g\n",
     },
     "zhao_lei": {
-        ("01_relu_network", "ReLU_gradient"): "def ReLU_gradient(z):\n    return z > 0\n",
+        ("01_relu_network", "ReLU_gradient"): "def ReLU_gradient(z):\n    return np.maximum(z, 0)\n",
     },
     "chen_jing": {
         ("04_relu_dropout", "ReLU_dropout_gradient"):
@@ -112,7 +113,7 @@ EXPECTED = {
     "张伟": {"lose": set(), "events": set()},
     "li_na": {"lose": {"test_softmax", "test_softmax_gradient", "test_backprop", "test_ReLU_dropout_gradient"},
               "events": set()},
-    "王芳": {"lose": {"test_softmax", "test_cost_fcn", "test_train", "test_Dropout"}, "events": {"stderr"}},
+    "王芳": {"lose": {"test_softmax", "test_cost_fcn", "test_train", "test_Dropout"}, "events": set()},
     "zhao_lei": {"lose": {"test_ReLU_gradient"}, "events": {"edited-locked-cell", "deleted-cell"}},
     "blank": {"lose": "all", "events": set()},
     "chen_jing": {"lose": {"test_ReLU_dropout_gradient"},
