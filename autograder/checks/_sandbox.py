@@ -9,7 +9,9 @@ While a window is open:
 * numpy's global random generator is saved, seeded per call, and restored;
 * names in the student's namespace may be rebound (``Dropout`` frozen, the
   activations replaced by the grader's own), and are restored;
-* the reference functions are tripwired (see ``_delegation``).
+* the reference functions are tripwired (see ``_delegation``; this module defines the exception).
+
+It needs nothing else of the grader: the student kit ships it as it is.
 
 Every call gets its own copies of the arguments; a pristine copy is kept
 and compared afterwards, so a function that changes its inputs is caught.
@@ -22,8 +24,6 @@ import io
 import warnings
 
 import numpy as np
-
-from ._delegation import Delegation
 
 # Captured at import, before any student code: the window must not depend on names student code can rebind.
 _array_equal = np.array_equal
@@ -38,6 +38,11 @@ _redirect_stdout = contextlib.redirect_stdout
 _redirect_stderr = contextlib.redirect_stderr
 _StringIO = io.StringIO
 _MISSING = object()
+
+
+class Delegation(BaseException):
+    """Raised by a tripwire (``_delegation``); a BaseException so that ``except Exception`` in student code cannot
+    swallow it."""
 
 
 class Call:

@@ -19,7 +19,7 @@ from ._cases import Case, elementwise_z, twin
 from ._compare import ATOL, as_array, rel_error
 from ._runner import value_check
 from ._spec import Spec, wrong_shape
-from .dropout import keep_count
+from ._dropout_masks import keep_count
 
 D = msg.Diagnosis
 
