@@ -4,7 +4,7 @@
     python benchmarks/catalogue_grades.py                        # today's test cells only: sizes and grading time
 
 The class is ``tests/class_harness.catalogue_class``: per notebook a reference student, one student per variant
-of ``tests/variants`` (in its answer cell, reference answers elsewhere) and one per (buggy upstream, correct
+of ``autograder/variants`` (in its answer cell, reference answers elsewhere) and one per (buggy upstream, correct
 downstream) pair, the same class ``tests/test_fair_grades.py`` grades. Each set of test cells grades it in a
 fresh scratch course (``python -m autograder autograde --all --jobs 2``, the sandbox on); ``--old REV`` takes
 the solution notebooks (test cells and answers) from that commit and everything else from the working tree.
@@ -25,7 +25,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import variants  # noqa: E402
+from autograder import variants  # noqa: E402
 from class_harness import ASSIGNMENTS, catalogue_class, catalogue_for, grade, scores  # noqa: E402
 
 from autograder.batch import samples  # noqa: E402

@@ -1,6 +1,6 @@
 """A class of students made from the variant catalogue, graded through nbgrader: helpers shared by test modules.
 
-A variant of ``tests/variants`` becomes the answer cell a student would write (its globals, the helpers and
+A variant of ``autograder/variants`` becomes the answer cell a student would write (its globals, the helpers and
 base functions it calls that the notebook does not define, then the function); ``filled`` puts answers into
 the release; ``grade`` runs the course's own pipeline (``python -m autograder autograde --all --jobs 2``, in
 the sandbox); ``scores`` and ``autograded`` read back what nbgrader recorded.

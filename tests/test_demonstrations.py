@@ -11,7 +11,7 @@ What this module proves:
 * ``nbgrader generate_assignment`` with the course configuration refuses a tag on a test, on an editable
   or a markdown cell, and a test that reads a name a demonstration binds, naming the cell and the problem;
 * grading a whole class (the reference answers, a blank release, the whole variant catalogue of
-  ``tests/variants`` packed into students, a student who tags a test cell, a student who builds on a
+  ``autograder/variants`` packed into students, a student who tags a test cell, a student who builds on a
   demonstration's variables) with and without skipping gives the same score on every cell; the skipped
   run really skipped every demonstration (one ``NOT_RUN`` line, no execution count), except for a
   notebook whose student code reads a demonstration's names, which is run entirely and says so
@@ -31,7 +31,7 @@ from nbformat.v4 import new_code_cell
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import variants  # noqa: E402
+from autograder import variants  # noqa: E402
 
 from autograder import demonstrations, events  # noqa: E402
 from autograder.batch import samples  # noqa: E402

@@ -1,7 +1,7 @@
 """Fair grades through the real test cells: what nbgrader records is what the check decides, function by function.
 
 A student's score is what nbgrader records from the whole test cell, so every variant of the catalogue
-(``tests/variants``, correct and buggy) is placed in its notebook's answer cell, with the reference answers
+(``autograder/variants``, correct and buggy) is placed in its notebook's answer cell, with the reference answers
 everywhere else, and the whole class is graded once through the course's own pipeline (``python -m autograder
 autograde --all --jobs 2``: the course configuration, the sandbox on). Then, cell by cell:
 
@@ -28,8 +28,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import variants  # noqa: E402
-from variants import base, handout  # noqa: E402
+from autograder import variants  # noqa: E402
+from autograder.variants import base, handout  # noqa: E402
 
 from autograder import checks  # noqa: E402
 from autograder.batch import samples  # noqa: E402

@@ -1,6 +1,6 @@
 """Tests for autograder.checks: every student variant gets its verdict, and the checks cannot be fooled.
 
-The catalogue of student implementations lives in ``tests/variants/``;
+The catalogue of student implementations lives in ``autograder/variants/``;
 each is judged in its own fresh notebook namespace, visible and hidden.
 """
 
@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import variants  # noqa: E402
+from autograder import variants  # noqa: E402
 
 import reludrop_core  # noqa: E402
 from autograder import checks  # noqa: E402
