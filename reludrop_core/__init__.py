@@ -39,6 +39,7 @@ from .network import (
     forward_propagate,
     forward_propagate_masked,
     handout_cost,
+    handout_loss,
     init_params,
     layer_index,
     pack_params,
@@ -55,7 +56,7 @@ __all__ = [
     # data
     "DIGITS", "LABELS", "load_digits", "noisy_digits", "flatten_images", "unflatten_images",
     # network
-    "forward_propagate", "cost_fcn", "handout_cost", "backprop", "init_params", "layer_index",
+    "forward_propagate", "cost_fcn", "handout_cost", "handout_loss", "backprop", "init_params", "layer_index",
     "pack_params", "unpack_params", "predict", "forward_propagate_masked", "backward_propagate", "cross_entropy",
     # dropout
     "Dropout", "forward_propagate_dropout", "gains_from_forward",

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from . import _checks
+from . import _checks, network
 from ._checks import as_generator, as_matrix, check_activation, check_ratio, message
 from .network import _propagate
 
@@ -77,8 +77,16 @@ def forward_propagate_dropout(X, thetas, activate_fcn, ratio, seed=None):
 
 def _forward_dropout(X, thetas, activate_fcn, ratio, rng):
     """``forward_propagate_dropout`` without argument checks."""
-    masks = [_dropout(t.shape[0], ratio, rng) for t in thetas[:-1]]
-    return _propagate(X, thetas, activate_fcn, masks)
+    return _propagate(X, thetas, activate_fcn, _draw_masks([t.shape[0] for t in thetas[:-1]], ratio, rng))
+
+
+def _draw_masks(widths, ratio, rng):
+    """One fresh mask per hidden layer, in layer order (``network.draw_masks``)."""
+    return [_dropout(w, ratio, rng) for w in widths]
+
+
+# The network's backprop and train draw their masks here when ratio > 0.
+network.DROPOUT["draw"] = _draw_masks
 
 
 def gains_from_forward(z_out, a_out, activate_fcn):

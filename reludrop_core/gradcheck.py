@@ -5,7 +5,7 @@ import copy
 import numpy as np
 
 from . import _checks
-from .network import _backprop, _check_network, _cross_entropy, _propagate, _unpack
+from .network import _backprop, _check_network, _cross_entropy, _propagate, _unpack, draw_masks
 
 
 def numerical_gradient(f, x, h=1e-5):
@@ -95,11 +95,8 @@ def gradient_check(params, size, index, X, Y, activate_fcn, activate_fcn_gradien
     rng = _checks.as_generator(seed)
     masks = None
     if ratio > 0:
-        from .dropout import _dropout
-
         # The masks backprop will draw: the same draws from a copy of the same generator.
-        replay = copy.deepcopy(rng)
-        masks = [_dropout(w, ratio, replay) for w in size[1:-1]]
+        masks = draw_masks(list(size[1:-1]), ratio, copy.deepcopy(rng))
     analytic = np.empty_like(params)
     _backprop(_unpack(params, size), X, Y, activate_fcn, activate_fcn_gradient, ratio, rng, _unpack(analytic, size))
 

@@ -275,9 +275,25 @@ def handout_cost(params, size, index, X, Y, activate_fcn):
     Parameters and return value as for ``cost_fcn``.
     """
     params, size, X, Y = _check_network(params, size, index, X, Y, activate_fcn)
-    h = _propagate(X, _unpack(params, size), activate_fcn)[1][-1]
+    return handout_loss(_propagate(X, _unpack(params, size), activate_fcn)[1][-1], Y)
+
+
+def handout_loss(h, Y):
+    """The handout's formula on the network's outputs: ``(1/m) sum(-Y log h - (1 - Y) log(1 - h))``.
+
+    Parameters
+    ----------
+    h : ndarray of shape (m, k), the softmax outputs (each row sums to 1)
+    Y : ndarray of shape (m, k), one-hot labels
+
+    Returns
+    -------
+    float, the binary cross-entropy of each output summed over the k outputs, averaged over m (logs
+    clipped away from log 0). For comparison only: see ``handout_cost``.
+    """
+    h, Y = np.asarray(h, dtype=np.float64), np.asarray(Y, dtype=np.float64)
     J = -Y * np.log(np.maximum(h, TINY)) - (1 - Y) * np.log(np.maximum(1 - h, TINY))
-    return float(J.sum() / X.shape[0])
+    return float(J.sum() / h.shape[0])
 
 
 def _backward(thetas, z_out, a_out, Y, activate_fcn_gradient, gains, grads, scale=1.0):
@@ -344,13 +360,37 @@ def backward_propagate(thetas, z_out, a_out, Y, activate_fcn_gradient, gains=Non
     return grads
 
 
+#: How the Dropout masks of one forward pass are drawn, ``draw(widths, ratio, rng) -> list of (width,) masks``.
+#: ``reludrop_core.dropout`` (which sits above this module) sets it when it is imported; a student package that
+#: holds no Dropout leaves it empty, and a network with ratio > 0 then says so.
+DROPOUT = {}
+
+
+def draw_masks(widths, ratio, rng):
+    """The Dropout masks of one forward pass, one per hidden layer, drawn from ``rng`` in layer order.
+
+    Parameters
+    ----------
+    widths : list of int, the hidden layers' widths ``size[1:-1]``
+    ratio : float in (0, 1), the fraction dropped
+    rng : np.random.Generator
+
+    Returns
+    -------
+    masks : list of ndarrays, masks[i] of shape (widths[i],)
+    """
+    if "draw" not in DROPOUT:
+        raise ValueError(message("这个学生包里没有 Dropout：ratio 只能为 0。",
+                                 "this package has no Dropout: ratio must be 0."))
+    return DROPOUT["draw"](widths, ratio, rng)
+
+
 def backprop(params, size, index, X, Y, activate_fcn, activate_fcn_gradient, ratio=0., seed=None):
     """Cost and gradient of the categorical cross-entropy with respect to ``params``.
 
     With ``ratio > 0`` the forward pass goes through
     ``forward_propagate_dropout``, which drops a fresh random set of hidden
-    nodes; the gradient is exact for the nodes it dropped (read back from the
-    forward pass as ``a_out / activate_fcn(z_out)``, see ``dropout.gains_from_forward``).
+    nodes; the gradient is exact for the masks it drew (``draw_masks``).
     The cost returned is always the loss without dropout, as the handout records it.
 
     Parameters
@@ -384,10 +424,8 @@ def backprop(params, size, index, X, Y, activate_fcn, activate_fcn_gradient, rat
 def _backprop(thetas, X, Y, activate_fcn, activate_fcn_gradient, ratio, rng, grads, scale=1.0):
     """``backprop`` without checks: write ``scale`` times the gradient into ``grads``, return the cost."""
     if ratio > 0:
-        from .dropout import _forward_dropout, gains_from_forward
-
-        z_out, a_out = _forward_dropout(X, thetas, activate_fcn, ratio, rng)
-        gains = gains_from_forward(z_out, a_out, activate_fcn)
+        gains = draw_masks([t.shape[0] for t in thetas[:-1]], ratio, rng)
+        z_out, a_out = _propagate(X, thetas, activate_fcn, gains)
         cost = _cross_entropy(_propagate(X, thetas, activate_fcn)[1][-1], Y)
     else:
         z_out, a_out = _propagate(X, thetas, activate_fcn)
