@@ -19,6 +19,12 @@ English: the recognised mistake and how to fix it, or the first differing
 case (inputs, expected, got, relative error). A check never writes to
 stdout or stderr, and never lets student code do so while it runs.
 
+The student kits (``autograder.kit``) ship no reference: ``recording`` (instructor side, build time
+only) runs the visible cases once and keeps their expected values, the stand-ins' answers and these
+messages as data; the kit's own visible checks judge against that data. The modules that need no
+reference (``_messages``, ``_compare``, ``_errors``, ``_dropout_masks``, ``_sandbox``) go into the kit
+as they are.
+
 In a notebook::
 
     # read-only first cell (imported before any student code runs)
@@ -40,6 +46,8 @@ from . import (  # noqa: F401  (every module loaded before the snapshot and the 
     _cases,
     _compare,
     _delegation,
+    _dropout_masks,
+    _errors,
     _messages,
     _runner,
     _sandbox,
