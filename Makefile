@@ -8,11 +8,13 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: demo test lab bench bench-grading bench-class venv clean
 
-# The instructor's whole workflow on a sample class in build/demo_course/, then the handout's experiments.
+# The instructor's whole workflow on a sample class in build/demo_course/, the four student kits in build/kits/
+# (as if 01's and 03's solutions were released, which 02-04 need), then the handout's experiments.
 demo: $(STAMP)
 	@command -v bwrap >/dev/null 2>&1 || { echo "make demo grades in a bubblewrap sandbox: sudo apt-get install -y bubblewrap" >&2; exit 1; }
 	@mkdir -p build
 	$(PY) -m autograder demo --dir build/demo_course
+	$(PY) -m autograder student-kit --all --to build/kits --released 01_relu_network --released 03_sigmoid_dropout
 	$(PY) -m reludrop_core experiment all --plot build/experiments.png
 
 # Installs the Debian packages the suite needs when run as root (bubblewrap, chromium, a Chinese font,

@@ -129,3 +129,9 @@ c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
 
 # grades.csv: UTF-8 whatever the locale (student names may be Chinese), quoted as CSV must be.
 c.ExportApp.plugin_class = "autograder.grading.export.GradesCsvExport"
+
+# Student kits (`python -m autograder student-kit ASSIGNMENT... --to DIR`, autograder/kit/): what a student receives,
+# with no solutions, gradebook, hidden tests or seeds, and no implementation of a function graded in that assignment
+# or a later one. The notebooks of 02-04 import the functions of 01 (and 04 those of 03) from the student package:
+# their kits can be built once those solutions are released here (after the deadline), e.g. ["01_relu_network"].
+c.StudentKit.released_solutions = []

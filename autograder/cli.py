@@ -7,6 +7,8 @@
     report    ASSIGNMENT ... | --all        the table again, from the gradebook (no grading)
     run       ASSIGNMENT ... | --all        release, autograde, feedback, export, report
     demo      [--dir DIR]                   the whole workflow on sample submissions in a scratch course
+    student-kit ASSIGNMENT ... | --all --to DIR [--released A ...]
+                                            what students receive: DIR/<assignment>/ and DIR/<assignment>.zip
 
 The unit of work is one student's submission of one assignment (``autograder.grading.submission``):
 check what was handed in, autograde each notebook through nbgrader's Python API, every kernel in its
@@ -30,8 +32,11 @@ from .batch import pool
 from .batch.shards import parse_shard
 from .batch.workflow import autograde, demo, feedback, release, reports_for
 from .grading import report as reporting
-from .grading.course import Course, PipelineError
+from .grading.course import Course, PipelineError, load_config
 from .grading.gradebook import GradebookUnreadable
+from .kit import build as kits
+from .kit.rules import KitError
+from .kit.settings import StudentKit
 from .sandbox.bubblewrap import SandboxUnavailable
 
 
@@ -76,7 +81,31 @@ def _parser():
     dem = sub.add_parser("demo", help="the whole workflow on sample submissions, in a scratch course")
     dem.add_argument("--dir", help="scratch course folder (recreated); default: a new temporary folder")
     dem.add_argument("--jobs", type=int, default=pool.default_jobs(), metavar="N", help="students graded at once")
+    kit = sub.add_parser("student-kit", help="write what students receive for each assignment (no answers in it)")
+    kit.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    kit.add_argument("--all", action="store_true", help="every assignment of the course")
+    kit.add_argument("--to", required=True, help="folder that receives DIR/<assignment>/ and DIR/<assignment>.zip")
+    kit.add_argument("--released", action="append", default=[], metavar="ASSIGNMENT",
+                     help="also count this assignment's solutions as released (adds to c.StudentKit.released_solutions)")
     return parser
+
+
+def _student_kits(args):
+    """``student-kit``: build each kit; a kit that cannot be built says why and the others are still built."""
+    root = pathlib.Path(args.course).resolve()
+    released = list(StudentKit(config=load_config(root)).released_solutions) + args.released
+    if args.all == bool(args.assignments):
+        raise PipelineError("name the assignment(s) or pass --all")
+    failed = 0
+    for assignment in (kits.rules.ASSIGNMENTS if args.all else args.assignments):
+        try:
+            kit = kits.build_kit(assignment, args.to, released, root)
+        except KitError as error:
+            failed += 1
+            print(f"{assignment}: not built\n{error}\n", file=sys.stderr)
+            continue
+        print(kits.describe(kit))
+    return 1 if failed else 0
 
 
 def _assignments(course, args):
@@ -120,6 +149,8 @@ def main(argv=None):
         jobs = getattr(args, "jobs", 1)
         if jobs < 1:
             raise PipelineError(f"--jobs {jobs}: give at least 1 (the default is the number of cores)")
+        if args.command == "student-kit":
+            return _student_kits(args)
         if args.command == "demo":
             return demo(pathlib.Path(args.course).resolve(), args.dir, jobs=jobs, overrides=overrides)
         course = Course(args.course, overrides)

@@ -4,8 +4,8 @@
 
 Student mode (the files in ``student_mode/``, described in ``student_mode/README.md``):
 nbgrader's instructor tools are switched off and locked, only its Validate button stays;
-no news pop-up and no update checks. JupyterLab's menus can be switched to Simplified
-Chinese under Settings > Language (the ``jupyterlab-language-pack-zh-CN`` package).
+no news pop-up and no update checks; the interface in Simplified Chinese by default (the
+``jupyterlab-language-pack-zh-CN`` package; Settings > Language switches to English).
 
 It runs JupyterLab with the Python that runs this script, so it works the same in the
 project's ``.venv`` and in an activated conda environment, on Linux, macOS and Windows.
@@ -14,7 +14,9 @@ nothing in ``~/.jupyter`` or in the Python environment is changed. Options given
 command line are passed on to ``jupyter lab``; without ``--ServerApp.root_dir`` (or
 ``--notebook-dir``) JupyterLab opens ``notebooks/``.
 
-The browser test (tests/test_browser.py) starts its server through this same script.
+A student kit starts JupyterLab the same way with its own ``start_lab.py``
+(``autograder/kit/templates/start_lab.py``), on the kit folder; the browser test
+(tests/test_browser.py) starts its servers through that script.
 """
 
 import importlib.util

@@ -1,7 +1,8 @@
 """Jupyter Server settings of the student mode (see student_mode/README.md).
 
-Loaded because ``scripts/lab.py`` puts this folder first on ``JUPYTER_CONFIG_PATH``:
-nothing in the user's ``~/.jupyter`` or in the environment is modified.
+Loaded because ``scripts/lab.py`` (or a student kit's ``start_lab.py``, beside its copy of this
+folder) puts this folder first on ``JUPYTER_CONFIG_PATH``: nothing in the user's ``~/.jupyter``
+or in the environment is modified.
 """
 
 c = get_config()  # noqa: F821 (Jupyter provides get_config when it loads this file)

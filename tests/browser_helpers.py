@@ -1,5 +1,6 @@
 """Helpers of the browser test (tests/test_browser.py): a JupyterLab server in student mode,
-Debian's Chromium driven by Playwright, and what a student does in a notebook.
+started by a student kit's ``start_lab.py``, Debian's Chromium driven by Playwright, and what a
+student does in a notebook, in the interface's default language (Simplified Chinese).
 
 Processes are owned by PID: the server is started in its own session (so its process group
 can be killed) and the browser's main process is found among this process's descendants by
@@ -23,7 +24,6 @@ import urllib.request
 import psutil
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-LAB_SCRIPT = ROOT / "scripts" / "lab.py"
 
 #: Debian's ``chromium`` package; Playwright never downloads a browser here.
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium",)
@@ -35,6 +35,21 @@ VIEWPORT = {"width": 1400, "height": 900}
 
 #: What the current notebook is, in the DOM: the main-area notebook panel that is not hidden.
 PANEL = "#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden)"
+
+#: The words the helpers click and read, as a student sees them: student mode starts JupyterLab in
+#: Simplified Chinese (student_mode/labconfig/default_setting_overrides.json). Taken from the running
+#: interface (jupyterlab-language-pack-zh-CN 4.5 on JupyterLab 4.6); nbgrader's own words (Validate,
+#: Validation Results) are not translated.
+ZH = {
+    "File": "文件", "Edit": "编辑", "View": "查看", "Run": "运行", "Kernel": "内核", "Tabs": "标签页",
+    "Settings": "设置", "Help": "帮助", "Language": "语言",
+    "Run All Cells": "运行所有单元格",
+    "Restart Kernel and Run All Cells…": "重启内核 和 运行所有单元格…",
+    "Restart Kernel?": "重启内核？",
+}
+#: The menu bar in each language, as JupyterLab shows it.
+MENU_BAR = {"zh_CN": [ZH[m] for m in ("File", "Edit", "View", "Run", "Kernel", "Tabs", "Settings", "Help")],
+            "en": ["File", "Edit", "View", "Run", "Kernel", "Tabs", "Settings", "Help"]}
 
 
 def find_chromium():
@@ -86,14 +101,18 @@ def kill_all(procs):
 # --- the server -------------------------------------------------------------------------------------------------------
 
 class LabServer:
-    """``scripts/lab.py`` (what ``make lab`` runs) serving ``root`` on a loopback port, with a token.
+    """A student kit's ``start_lab.py`` (``root/start_lab.py``, what a student runs) serving the kit
+    folder ``root`` on a loopback port, with a token, run by this Python (the project's venv).
 
-    Every Jupyter directory that could hold a developer's own settings, kernels or workspaces
-    points into ``home`` (a scratch folder), so only the student-mode configuration applies.
+    The script chooses the folder it serves and the server's working folder itself: it is started
+    from ``home``, and given no ``--ServerApp.root_dir``. Every Jupyter directory that could hold a
+    developer's own settings, kernels or workspaces points into ``home`` (a scratch folder), so only
+    the kit's student-mode configuration applies.
     """
 
     def __init__(self, root, home, log_path):
         self.root, self.home, self.log_path = pathlib.Path(root), pathlib.Path(home), pathlib.Path(log_path)
+        self.script = self.root / "start_lab.py"
         self.token = secrets.token_hex(16)
         self.port = self.url = self.proc = None
         self._log = None
@@ -111,9 +130,9 @@ class LabServer:
         return env
 
     def command(self):
-        return [sys.executable, str(LAB_SCRIPT), "--no-browser",
+        return [sys.executable, str(self.script), "--no-browser",
                 "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-                f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+                f"--IdentityProvider.token={self.token}",
                 # A safety net only: should this process die without stopping it, the server quits on its own.
                 "--ServerApp.shutdown_no_activity_timeout=900"]
 
@@ -125,7 +144,8 @@ class LabServer:
             self.port = free_port()
             self.url = f"http://127.0.0.1:{self.port}"
             # Its own session and process group: nothing it starts shares the test's terminal signals.
-            self.proc = subprocess.Popen(self.command(), cwd=self.root, env=self.env(), stdout=self._log,
+            # On POSIX start_lab.py execs the server, so this PID is the server's.
+            self.proc = subprocess.Popen(self.command(), cwd=self.home, env=self.env(), stdout=self._log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.proc.poll() is None:
@@ -270,21 +290,46 @@ def menu_bar_labels(page):
     return [t.strip() for t in page.locator("#jp-menu-panel .lm-MenuBar-itemLabel").all_text_contents()]
 
 
+def wait_menu_bar(page, language, timeout=60_000):
+    """Wait until the menu bar's first menu is in ``language`` ("zh_CN" or "en", as MENU_BAR); return its labels."""
+    page.wait_for_function("""(first) => Array.from(document.querySelectorAll('#jp-menu-panel .lm-MenuBar-itemLabel'))
+                                         .some(e => e.textContent === first)""",
+                           arg=MENU_BAR[language][0], timeout=timeout)
+    return menu_bar_labels(page)
+
+
 def sidebar_tab_titles(page):
     """The titles (labels and tooltips) of the left and right sidebar tabs."""
     return page.evaluate("""() => Array.from(document.querySelectorAll('.jp-SideBar .lm-TabBar-tab')).map(t =>
         [t.getAttribute('title') || '', t.textContent.trim(), t.getAttribute('data-id') || ''].join(' | '))""")
 
 
-def palette_items(page, query):
-    """The command palette's items for ``query`` (Ctrl+Shift+C opens it, Escape closes it)."""
-    page.keyboard.press("Control+Shift+c")
+def palette_items(page, query, attempts=3):
+    """The command palette's items for ``query`` (Ctrl+Shift+C opens it, Escape closes it).
+
+    The palette closes when it loses the focus, which a notebook that has just opened can still
+    take (first visit of a server): then it is opened again. Items are read only from a palette
+    still open with ``query`` typed, so an empty answer means that nothing matched.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     box = page.locator(".lm-CommandPalette-input")
-    box.wait_for(state="visible")
-    box.fill(query)
-    page.wait_for_timeout(300)
-    items = page.locator(".lm-CommandPalette-item .lm-CommandPalette-itemLabel").all_text_contents()
-    headers = page.locator(".lm-CommandPalette-header").all_text_contents()
+    for attempt in range(attempts):
+        page.keyboard.press("Control+Shift+c")
+        try:
+            box.wait_for(state="visible", timeout=5_000)
+            box.fill(query, timeout=5_000)
+            page.wait_for_timeout(300)
+            items = page.locator(".lm-CommandPalette-item .lm-CommandPalette-itemLabel").all_text_contents()
+            headers = page.locator(".lm-CommandPalette-header").all_text_contents()
+            if box.is_visible() and box.input_value() == query:
+                break
+        except PlaywrightTimeoutError:
+            pass
+        if attempt == attempts - 1:
+            raise AssertionError(f"the command palette did not stay open for {query!r} ({attempts} attempts)")
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(500)
     page.keyboard.press("Escape")
     box.wait_for(state="hidden")
     return items, headers
@@ -342,12 +387,36 @@ def click_menu(page, menu, item, submenu=None):
         _menu_item(page, submenu).click()
 
 
+RUN_STARTED = """(sel) => Array.from(document.querySelector(sel).querySelectorAll(
+    '.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')).some(p => p.textContent.trim() !== '[ ]:')"""
+
+
+def run_all_cells(page, attempts=3):
+    """Run > Run All Cells (运行 > 运行所有单元格) in a notebook none of whose cells has run yet.
+
+    Right after a notebook (and its new kernel) opens, the click can do nothing: no cell gets queued.
+    So the notebook is selected first, and the command is given again if no cell shows ``[*]`` or a
+    count within 10 s (nothing ran, so running all again changes nothing).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    for _ in range(attempts):
+        page.locator(PANEL).locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt").click()
+        click_menu(page, ZH["Run"], ZH["Run All Cells"])
+        try:
+            page.wait_for_function(RUN_STARTED, arg=PANEL, timeout=10_000)
+            return
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"Run All Cells started no cell ({attempts} attempts)")
+
+
 def restart_and_run_all(page):
-    """Kernel > Restart Kernel and Run All Cells…, and confirm the restart."""
-    click_menu(page, "Kernel", "Restart Kernel and Run All Cells…")
+    """Kernel > Restart Kernel and Run All Cells… (内核 > 重启内核 和 运行所有单元格…), and confirm the restart."""
+    click_menu(page, ZH["Kernel"], ZH["Restart Kernel and Run All Cells…"])
     dialog = page.locator(".jp-Dialog")
     dialog.wait_for(state="visible")
-    assert "Restart Kernel?" in dialog.text_content()
+    assert ZH["Restart Kernel?"] in dialog.text_content()
     dialog.locator("button.jp-mod-accept").click()
     dialog.wait_for(state="detached")
 
@@ -442,9 +511,10 @@ def screenshot_notebook(page, path):
     return height
 
 
-def choose_language(page, label):
-    """Settings > Language > ``label``, and confirm ("Change and reload"): JupyterLab reloads."""
-    click_menu(page, "Settings", "Language", submenu=label)
+def choose_language(page, label, settings=ZH["Settings"], language=ZH["Language"]):
+    """Settings > Language > ``label`` (设置 > 语言 > ``label``; for the English menus pass ``settings`` and
+    ``language``), and confirm ("Change and reload", 更改并重新加载): JupyterLab reloads."""
+    click_menu(page, settings, language, submenu=label)
     dialog = page.locator(".jp-Dialog")
     dialog.wait_for(state="visible")
     dialog.locator("button.jp-mod-accept").click()

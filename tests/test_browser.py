@@ -1,24 +1,31 @@
-"""The course in a real browser: JupyterLab in student mode, driven like a student would.
+"""The course in a real browser: a student kit, JupyterLab in student mode, driven like a student would.
 
-One JupyterLab server (started through ``scripts/lab.py``, what ``make lab`` runs, on a
-loopback port with a token, in a scratch copy of the release) and one headless Chromium
-(Debian's ``chromium`` package, driven by Playwright from pip: no browser download) serve
-the whole module. For each of the four notebooks the test
+Each notebook is served from its student kit, what a student receives
+(``autograder.kit.build.build_kit``, into a scratch folder; each kit built with the solutions of
+the earlier assignments released, which 02-04 need): one JupyterLab server per kit, started
+by the kit's own ``start_lab.py`` through this venv's Python, on a loopback port with a
+token, and one headless Chromium (Debian's ``chromium`` package, driven by Playwright from
+pip: no browser download) for the whole module. The interface is in Simplified Chinese, as
+student mode starts it, and the test clicks the Chinese menus. For each of the four notebooks
+the test
 
-1. opens it and checks that nbgrader's instructor tools are absent and Validate is present;
+1. opens the kit's notebook and checks that nbgrader's instructor tools are absent and Validate is present;
 2. types the reference solution into every answer cell (taken from ``solutions/``);
-3. runs Kernel > Restart Kernel and Run All Cells and waits until the kernel is idle;
+3. runs 内核 > 重启内核 和 运行所有单元格… (Kernel > Restart Kernel and Run All Cells) and waits until
+   the kernel is idle;
 4. checks that nothing went to stderr, every visible test printed its success line, every
    figure was drawn and the network's prediction shows the digits 1-5;
 5. clicks Validate and checks that nbgrader reports success;
 6. saves a screenshot of the whole notebook to ``build/browser-artifacts/``.
 
-Then each blank release notebook is run as shipped: it must stop at its first answer, with
-the ``NotImplementedError`` of the stub. Two more tests check student mode on the server
-(plugins disabled and locked, instructor server extensions off, no news) and that the
-interface switches to Simplified Chinese.
+Then each blank kit notebook is run as shipped: it must stop at its first answer, with the
+``NotImplementedError`` of the stub. More tests check student mode on the server (it serves
+the kit folder from the kit folder, plugins disabled and locked, instructor server extensions
+off, no news, Chinese by default), that a kernel imports the kit's own ``reludrop_core`` and
+``autograder`` (not the repository's), and that the interface comes up in Chinese and switches
+to English and back.
 
-The server and the browser are stopped by PID at the end, also when a test fails. After the
+The servers and the browser are stopped by PID at the end, also when a test fails. After the
 run pytest prints where the screenshots are and how long each step took. Chromium or
 Playwright missing: the tests fail under CI (``CI=true``) and are skipped elsewhere, with
 the reason.
@@ -26,16 +33,21 @@ the reason.
 
 import ast
 import os
+import pathlib
 import re
 import shutil
 import time
 
+import nbformat
+import psutil
 import pytest
 
+from autograder.kit.build import build_kit
 from browser_helpers import (
-    PANEL, ROOT, Browser, LabServer, choose_language, cjk_font_available, click_menu, find_chromium, fresh_profile_dir,
-    menu_bar_labels, notification_toasts, open_notebook, palette_items, rendered_cells, restart_and_run_all, save,
-    screenshot_notebook, sidebar_tab_titles, type_cell, validate, wait_run_finished,
+    MENU_BAR, PANEL, ROOT, ZH, Browser, LabServer, choose_language, cjk_font_available, find_chromium,
+    fresh_profile_dir, menu_bar_labels, notification_toasts, open_notebook, palette_items, rendered_cells,
+    restart_and_run_all, run_all_cells, save, screenshot_notebook, sidebar_tab_titles, type_cell, validate,
+    wait_menu_bar, wait_run_finished,
 )
 from test_notebooks import (
     ASSIGNMENTS, GRADED, MARKER, is_answer, is_manual, is_test, nbgrader_meta, passed_visibly, read, solution_path,
@@ -43,6 +55,11 @@ from test_notebooks import (
 
 ARTIFACTS = ROOT / "build" / "browser-artifacts"
 STDERR = "application/vnd.jupyter.stderr"
+FIRST = ASSIGNMENTS[0]  # 01_relu_network: its kit also serves the tests of the server, the kernel and the language
+
+#: The released solutions each kit is built with: those of every earlier assignment, as after their deadlines
+#: (02-04 import 01's functions from their student package, 04 also 03's).
+RELEASED = {aid: tuple(ASSIGNMENTS[:i]) for i, aid in enumerate(ASSIGNMENTS)}
 
 #: nbgrader's JupyterLab plugins that student mode disables and locks, and the one it keeps.
 INSTRUCTOR_PLUGINS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
@@ -92,7 +109,9 @@ class _Summary:
 
 @pytest.fixture(scope="module")
 def lab(request, tmp_path_factory):
-    """One JupyterLab server in student mode and one Chromium for the module; both stopped by PID at the end."""
+    """One Chromium for the module, and ``serve(aid)``: the JupyterLab server of ``aid``'s student kit, built and
+    started through the kit's start_lab.py on first use. The kit of 01 is built and served at once. The browser
+    and every server are stopped by PID at the end."""
     reason = missing_prerequisites()
     if reason:
         if os.environ.get("CI") == "true":
@@ -102,21 +121,38 @@ def lab(request, tmp_path_factory):
     summary = _Summary()
     request.config.pluginmanager.register(summary, "reludrop-browser-summary")
     work = tmp_path_factory.mktemp("browser")
-    root = work / "release"
-    shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    kits = tmp_path_factory.mktemp("kits")
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     ARTIFACTS.mkdir(parents=True)
 
-    server = LabServer(root, work / "jupyter-home", ARTIFACTS / "jupyterlab.log")
     browser = Browser(find_chromium(), fresh_profile_dir(work))
+    servers = {}  # aid -> LabServer, in start order
+    pristine = {}  # aid -> a copy of the kit's notebook as built, before anything was typed into it
+
+    def serve(aid):
+        if aid not in servers:
+            clock = time.monotonic()
+            kit = build_kit(aid, kits, released=RELEASED[aid])
+            pristine[aid] = work / "pristine" / f"{aid}.ipynb"
+            pristine[aid].parent.mkdir(exist_ok=True)
+            shutil.copy(kit / f"{aid}.ipynb", pristine[aid])
+            servers[aid] = LabServer(kit, work / f"jupyter-home-{aid}", ARTIFACTS / f"jupyterlab-{aid}.log")
+            servers[aid].start()
+            TIMINGS.setdefault(aid, {})["kit build and server start"] = time.monotonic() - clock
+        return servers[aid]
 
     def stop():
         try:
             browser.stop()
         finally:
-            server.stop()
-        summary.lines.append(f"screenshots and server log: {ARTIFACTS}")
+            for server in servers.values():
+                try:
+                    server.stop()
+                except Exception:  # noqa: BLE001 (stop the other servers all the same)
+                    pass
+        summary.lines.append(f"kits: {kits}")
+        summary.lines.append(f"screenshots and server logs: {ARTIFACTS}")
         for name, steps in TIMINGS.items():
             figures = f" ({FIGURES[name]} figures)" if name in FIGURES else ""
             summary.lines.append(f"  {name}{figures}: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
@@ -127,10 +163,10 @@ def lab(request, tmp_path_factory):
                                  "the screenshots show boxes in place of Chinese characters")
 
     request.addfinalizer(stop)
-    server.start()
     browser.start()
-    TIMINGS["start-up"] = {"server and browser": time.monotonic() - started}
-    return {"server": server, "page": browser.page, "root": root, "browser": browser}
+    serve(FIRST)
+    TIMINGS["start-up"] = {f"browser, kit of {FIRST} and its server": time.monotonic() - started}
+    return {"serve": serve, "page": browser.page, "browser": browser, "kits": kits, "pristine": pristine}
 
 
 def solved_source(cell):
@@ -162,7 +198,7 @@ def figures_drawn(source):
 def check_student_mode_ui(page):
     """Instructor tools absent from menus, sidebars and command palette; Validate in the notebook toolbar; no pop-up."""
     menus = menu_bar_labels(page)
-    assert "Kernel" in menus and "Nbgrader" not in menus, f"menu bar: {menus}"
+    assert ZH["Kernel"] in menus and "Nbgrader" not in menus, f"menu bar: {menus}"
     tabs = sidebar_tab_titles(page)
     assert not [t for t in tabs if any(label in t for label in INSTRUCTOR_LABELS)], f"sidebar tabs: {tabs}"
     items, headers = palette_items(page, "nbgrader")
@@ -179,9 +215,23 @@ def check_student_mode_ui(page):
 
 
 def test_student_mode_on_the_server(lab):
-    """Are nbgrader's instructor plugins disabled and locked, its instructor server extensions off, Validate's on,
-    the Chinese language pack offered and the news feed off?"""
-    server, page = lab["server"], lab["page"]
+    """Started by the kit's start_lab.py, does the server serve the kit folder from the kit folder, with the kit's
+    student_mode/ first on its config path and the kit first on PYTHONPATH? Are nbgrader's instructor plugins
+    disabled and locked, its instructor server extensions off, Validate's on, the news feed off, and is the
+    interface in Simplified Chinese by default, without any setting written for the student?"""
+    server, page = lab["serve"](FIRST), lab["page"]
+    kit = server.root.resolve()  # as start_lab.py names itself
+    # start_lab.py was started from elsewhere (server.home) and given no root: it chose the kit folder itself.
+    process = psutil.Process(server.proc.pid)  # start_lab.py exec'd the server: same PID
+    assert f"--ServerApp.root_dir={kit}" in process.cmdline(), process.cmdline()
+    assert pathlib.Path(process.cwd()) == kit, f"the server runs in {process.cwd()}, not in the kit folder {kit}"
+    env = process.environ()
+    assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(kit / "student_mode"), env["JUPYTER_CONFIG_PATH"]
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(kit), env["PYTHONPATH"]
+    status, listing = server.api("GET", "/api/contents/")
+    names = {item["name"] for item in listing["content"]} if status == 200 else set()
+    assert {f"{FIRST}.ipynb", "start_lab.py", "README.md", "reludrop_core", "autograder"} <= names, (status, listing)
+
     page.goto(f"{server.url}/lab?reset&token={server.token}")
     config = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent)")
     for plugin in [*INSTRUCTOR_PLUGINS, NEWS_PLUGIN]:
@@ -206,14 +256,69 @@ def test_student_mode_on_the_server(lab):
     assert status == 200 and "zh_CN" in translations["data"], f"no Simplified Chinese language pack: {translations}"
     assert server.api("GET", "/lab/api/news") == (200, {"news": []})
     assert server.api("GET", "/lab/api/update") == (200, {"notification": None})
+    # Chinese by default: student_mode's default_setting_overrides.json changes the setting's default, so the
+    # student's own choice (Settings > Language, kept in their user settings) still wins.
+    status, setting = server.api("GET", "/lab/api/settings/@jupyterlab/translation-extension:plugin")
+    assert status == 200 and setting["schema"]["properties"]["locale"]["default"] == "zh_CN", setting
+    assert "locale" not in setting["settings"], f"a locale was written into the user settings: {setting['settings']}"
+    menus = wait_menu_bar(page, "zh_CN")
+    assert menus[:5] == MENU_BAR["zh_CN"][:5], f"the interface does not come up in Chinese: {menus}"
+
+
+#: Run in a kernel of the kit: where it runs, what it imports, what it inherited from start_lab.py.
+KERNEL_PROBE = """\
+import os
+import reludrop_core
+from autograder import checks
+print("cwd", os.getcwd(), sep="\t")
+print("reludrop_core", reludrop_core.__file__, sep="\t")
+print("checks", checks.__file__, sep="\t")
+print("PYTHONPATH", os.environ.get("PYTHONPATH", ""), sep="\t")
+print("JUPYTER_CONFIG_PATH", os.environ.get("JUPYTER_CONFIG_PATH", ""), sep="\t")
+"""
+
+
+@pytest.mark.parametrize("folder", ["", "subfolder"], ids=["beside-the-assignment", "in-a-subfolder"])
+def test_kernel_imports_the_kits_own_packages(folder, lab):
+    """Does a notebook's kernel import the kit's reludrop_core and autograder.checks, not the repository's (which
+    this venv also has, installed in editable mode), both beside the assignment notebook (its kernel runs in the
+    kit folder, first on sys.path) and in a subfolder (through the PYTHONPATH that start_lab.py sets)?"""
+    server, page = lab["serve"](FIRST), lab["page"]
+    kit = server.root.resolve()  # as start_lab.py names itself
+    probe = kit / folder / "kernel-probe.ipynb"
+    probe.parent.mkdir(exist_ok=True)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(KERNEL_PROBE)])
+    notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nbformat.write(notebook, probe)
+    try:
+        open_notebook(page, server, probe.relative_to(kit).as_posix(), 1)
+        run_all_cells(page)
+        wait_run_finished(page)
+        outputs = rendered_cells(page)[0]["outputs"]
+        assert not [o for o in outputs if o["mime"] == STDERR], f"the probe failed:\n{outputs}"
+        seen = dict(line.split("\t", 1) for line in "".join(o["text"] for o in outputs).splitlines() if "\t" in line)
+        assert pathlib.Path(seen["cwd"]) == probe.parent, seen
+        assert pathlib.Path(seen["reludrop_core"]).is_relative_to(kit / "reludrop_core"), \
+            f"the kernel imported reludrop_core from {seen['reludrop_core']}, not from the kit {kit}"
+        assert pathlib.Path(seen["checks"]).is_relative_to(kit / "autograder" / "checks"), \
+            f"the kernel imported autograder.checks from {seen['checks']}, not from the kit {kit}"
+        assert seen["PYTHONPATH"].split(os.pathsep)[0] == str(kit), seen
+        assert seen["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(kit / "student_mode"), seen
+    except BaseException:
+        _failure_screenshot(page, ARTIFACTS / f"kernel-probe-{folder or 'top'}-failed.png")
+        raise
+    finally:
+        server.remember_children()
+        server.shut_down_kernels()
+        probe.unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_student_solves_the_notebook_in_jupyterlab(aid, lab):
     """Typed in as a student would, do the reference answers pass every visible test, draw every figure,
     predict the digits 1-5 and pass nbgrader's Validate, in JupyterLab in Chromium?"""
-    server, page, root = lab["server"], lab["page"], lab["root"]
-    path = root / aid / f"{aid}.ipynb"
+    server, page = lab["serve"](aid), lab["page"]
+    path = server.root / f"{aid}.ipynb"
     release, solution = read(path), read(solution_path(aid))
     assert [c.id for c in release.cells] == [c.id for c in solution.cells]
     # The answers: code (the reference solution) and the written answers (the marking notes stand in for them).
@@ -231,7 +336,7 @@ def test_student_solves_the_notebook_in_jupyterlab(aid, lab):
 
     try:
         # 1. open; instructor menus absent, Validate present
-        panel = open_notebook(page, server, f"{aid}/{aid}.ipynb", len(release.cells))
+        panel = open_notebook(page, server, f"{aid}.ipynb", len(release.cells))
         check_student_mode_ui(page)
         lap("open")
 
@@ -251,7 +356,7 @@ def test_student_solves_the_notebook_in_jupyterlab(aid, lab):
                            f"--- typed\n{on_disk[wrong[0][0]]}\n--- expected\n{expected_sources[wrong[0][0]]}")
         lap("type and save")
 
-        # 3. Kernel > Restart Kernel and Run All Cells; wait until the kernel is idle
+        # 3. 内核 > 重启内核 和 运行所有单元格… (Kernel > Restart Kernel and Run All Cells); wait until the kernel is idle
         restart_and_run_all(page)
         state = wait_run_finished(page)
         lap("restart and run all")
@@ -315,17 +420,18 @@ def _failure_screenshot(page, path):
 
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_blank_release_stops_at_the_first_answer(aid, lab):
-    """Run as shipped, does each release notebook stop at its first test cell, whose check says the stub raised
+    """Run as shipped, does each kit's notebook stop at its first test cell, whose check says the stub raised
     NotImplementedError (the function is not written yet)?"""
-    server, page, root = lab["server"], lab["page"], lab["root"]
-    blank = root / "blank" / aid / f"{aid}.ipynb"
+    server, page = lab["serve"](aid), lab["page"]
+    # A copy of the notebook as built, in a subfolder of the kit: its kernel finds the kit's packages on PYTHONPATH.
+    blank = server.root / "blank" / f"{aid}.ipynb"
     blank.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "notebooks" / aid / f"{aid}.ipynb", blank)
+    shutil.copy(lab["pristine"][aid], blank)
     release = read(blank)
     started = time.monotonic()
     try:
-        open_notebook(page, server, f"blank/{aid}/{aid}.ipynb", len(release.cells))
-        click_menu(page, "Run", "Run All Cells")
+        open_notebook(page, server, f"blank/{aid}.ipynb", len(release.cells))
+        run_all_cells(page)
         state = wait_run_finished(page)
         cells = rendered_cells(page)
         first = next(i for i, c in enumerate(release.cells) if is_answer(c))
@@ -352,18 +458,28 @@ def test_blank_release_stops_at_the_first_answer(aid, lab):
         TIMINGS.setdefault(aid, {})["blank run"] = time.monotonic() - started
 
 
-def test_interface_switches_to_simplified_chinese(lab):
-    """Can a student switch JupyterLab to Simplified Chinese (Settings > Language), with Validate still there?"""
-    server, page, root = lab["server"], lab["page"], lab["root"]
-    path = root / "01_relu_network" / "01_relu_network.ipynb"
+def test_interface_is_chinese_by_default_and_switches_to_english_and_back(lab):
+    """Does JupyterLab open the kit's notebook in Simplified Chinese, and can a student switch to English
+    (设置 > 语言 > English) and back to Chinese (Settings > Language), with Validate there each time?"""
+    server, page = lab["serve"](FIRST), lab["page"]
+    path = server.root / f"{FIRST}.ipynb"
+    validate_button = f"{PANEL} .jp-NotebookPanel-toolbar .validate-button"
     try:
-        open_notebook(page, server, "01_relu_network/01_relu_network.ipynb", len(read(path).cells))
-        choose_language(page, "Chinese (Simplified, China) - 中文 (简体, 中国)")
-        page.wait_for_function("""() => Array.from(document.querySelectorAll('#jp-menu-panel .lm-MenuBar-itemLabel'))
-                                         .some(e => e.textContent === '文件')""", timeout=60_000)
-        menus = menu_bar_labels(page)
-        assert menus[:5] == ["文件", "编辑", "查看", "运行", "内核"], f"menu bar in Chinese: {menus}"
-        page.wait_for_selector(f"{PANEL} .jp-NotebookPanel-toolbar .validate-button")
+        open_notebook(page, server, f"{FIRST}.ipynb", len(read(path).cells))
+        menus = wait_menu_bar(page, "zh_CN")
+        assert menus[:5] == MENU_BAR["zh_CN"][:5], f"the menu bar is not in Chinese by default: {menus}"
+        page.wait_for_selector(validate_button)
+
+        choose_language(page, "English - English")
+        menus = wait_menu_bar(page, "en")
+        assert menus[:5] == MENU_BAR["en"][:5], f"menu bar in English: {menus}"
+        page.wait_for_selector(validate_button)
+        assert not notification_toasts(page)
+
+        choose_language(page, "Chinese (Simplified, China) - 中文 (简体, 中国)", settings="Settings", language="Language")
+        menus = wait_menu_bar(page, "zh_CN")
+        assert menus[:5] == MENU_BAR["zh_CN"][:5], f"menu bar in Chinese: {menus}"
+        page.wait_for_selector(validate_button)
         assert not notification_toasts(page)
     except BaseException:
         _failure_screenshot(page, ARTIFACTS / "language-failed.png")
