@@ -84,9 +84,8 @@ def _install(python, kit):
     _pip(python, "--no-build-isolation", str(kit))
 
 
-def _run(python, kit, notebook, work, allow_errors):
-    """Install ``kit`` into the fresh environment and run ``notebook`` there from the empty folder ``work``."""
-    _install(python, kit)
+def _run(python, notebook, work, allow_errors):
+    """Run ``notebook`` in the fresh environment from the empty folder ``work``."""
     done = subprocess.run([str(python), "-c", RUNNER, str(notebook), str(work), "1" if allow_errors else "0"],
                           capture_output=True, text=True, env=CLEAN, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -101,13 +100,25 @@ def test_the_fresh_environment_has_none_of_this_repository(env):
         assert probe.returncode != 0, f"{module} is importable in the fresh environment"
 
 
+@pytest.fixture(scope="module")
+def runs(env):
+    """{assignment: (blank run, run with the reference answers)}, each kit installed alone for both."""
+    python, kits, base = env
+    out = {}
+    for assignment in rules.ASSIGNMENTS:
+        kit = kits[assignment]
+        _install(python, kit)
+        filled = _with_reference_answers(assignment, base / f"{assignment}-reference.ipynb")
+        out[assignment] = (_run(python, kit / f"{assignment}.ipynb", base / "work" / f"blank-{assignment}", False),
+                           _run(python, filled, base / "work" / f"reference-{assignment}", True))
+    return out
+
+
 @pytest.mark.parametrize("assignment", rules.ASSIGNMENTS)
-def test_blank_release_stops_at_the_first_answers_test_saying_not_implemented(env, assignment):
+def test_blank_release_stops_at_the_first_answers_test_saying_not_implemented(runs, assignment):
     """Run blank, does the notebook stop at the first answer's test, its message naming NotImplementedError, with
     every cell before it (imports, data, demonstrations) run without error?"""
-    python, kits, base = env
-    kit = kits[assignment]
-    result = _run(python, kit, kit / f"{assignment}.ipynb", base / "work" / f"blank-{assignment}", False)
+    result = runs[assignment][0]
     assert result["stopped"] is not None
     ran = [c for c in result["cells"] if c["ran"]]
     assert ran[-1]["id"] == FIRST_TEST[assignment]
@@ -136,12 +147,11 @@ def _with_reference_answers(assignment, target):
 
 
 @pytest.mark.parametrize("assignment", rules.ASSIGNMENTS)
-def test_reference_answers_pass_every_visible_test_with_the_graders_messages(env, assignment, tmp_path):
+def test_reference_answers_pass_every_visible_test_with_the_graders_messages(env, runs, assignment):
     """With the reference answers pasted in, does every cell run, and does each test cell print exactly the grader's
     visible message for those answers, from the installed kit (not this repository)?"""
-    python, kits, base = env
-    notebook = _with_reference_answers(assignment, tmp_path / f"{assignment}.ipynb")
-    result = _run(python, kits[assignment], notebook, base / "work" / f"reference-{assignment}", True)
+    python = env[0]
+    result = runs[assignment][1]
     assert result["stopped"] is None
     assert all(not c["errors"] for c in result["cells"]), [c for c in result["cells"] if c["errors"]][:1]
     printed = {c["id"]: c["text"] for c in result["cells"] if c["id"] and c["id"].startswith("test_")}
