@@ -72,7 +72,7 @@ class KitCheck:
         if not outcome.ok:
             if isinstance(outcome.error, NotRecorded):
                 raise msg.fail(self.name, not_recorded(self.name, outcome.error, case["label"]))
-            raise msg.fail(self.name, raised(self.name, outcome.error, msg.case_details(case["label"], inputs(case))))
+            raise msg.fail(self.name, raised(self.name, outcome.error, msg.case_details(case["label"], inputs(case, st))))
         raise msg.fail(self.name, unrecognised(self._details(case, outcome.value, st)))
 
     def _run(self, fn, namespace, case, style):
@@ -147,7 +147,7 @@ class KitCheck:
     # ------------------------------------------------------------------ messages
 
     def _details(self, case, value, st):
-        label, shown = case["label"], inputs(case)
+        label, shown = case["label"], inputs(case, st)
         exp = case["expected"]
         try:
             if self.kind in ("array", "either"):
@@ -199,12 +199,9 @@ def _style(value, style):
     return value
 
 
-def inputs(case):
-    """The case's arguments by name, for messages (stand-ins by their names)."""
-    shown = {}
-    for name, value in zip(case["names"], case["args"]):
-        shown[name] = value.id if type(value).__name__ == "StandInRef" else value
-    return shown
+def inputs(case, st):
+    """The case's arguments by name, for messages (a stand-in shows as its name, as the grader's do)."""
+    return {name: _standins_in(value, st) for name, value in zip(case["names"], case["args"])}
 
 
 def _dropout_as_recorded(case, st):
