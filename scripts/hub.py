@@ -1,0 +1,79 @@
+"""Start the course's JupyterHub on this machine (as root): ``make hub``, or with any Python that has the course
+(the project's ``.venv``, or the hub's own environment):
+
+    .venv/bin/python scripts/hub.py [--settings hub/course.toml] [--port N] [--install] [--prepare-only]
+
+It reads the settings (hub/course.toml: the instructor, the students, the exchange, the course's environment),
+prepares the machine (autograder/hub/deploy.py: nbgrader's exchange 1777, the instructor's course folder 0700,
+the homes 0700, each user's ~/.jupyter/nbgrader_config.py), checks that the users can run the course's
+environment, then runs JupyterHub with hub/jupyterhub_config.py in this process (the hub's PID is this
+script's). The hub starts configurable-http-proxy (npm) and, at each login, the user's JupyterLab as that Unix
+user. Ctrl+C (or SIGTERM to this PID) stops the hub, the proxy and every user's server.
+
+``--install`` first creates the course's environment where ``[hub] python`` says (default /opt/reludrop-hub),
+readable by every user, with this repository's course and JupyterHub from PyPI, if it is not there yet.
+How a department runs it for real (HTTPS, its authenticator, systemd): docs/jupyterhub.md.
+"""
+
+import argparse
+import dataclasses
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+from autograder.hub import deploy, settings as hub_settings
+
+ROOT = hub_settings.REPO
+
+
+def install(settings):
+    """Create the course's environment at ``settings.python`` (a venv, world-readable) if it is missing."""
+    if settings.python.exists():
+        return
+    prefix = settings.python.parent.parent
+    print(f"creating the course's environment in {prefix} (python -m venv, pip install '{ROOT}[course,hub]')")
+    subprocess.run([sys.executable, "-m", "venv", str(prefix)], check=True)
+    subprocess.run([str(prefix / "bin" / "pip"), "install", "--quiet", f"{ROOT}[course,hub]"], check=True)
+    subprocess.run(["chmod", "-R", "a+rX", str(prefix)], check=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="scripts/hub.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--settings", default=str(ROOT / "hub" / "course.toml"), help="the hub's settings (TOML)")
+    parser.add_argument("--port", type=int, help="the proxy's port (instead of [hub] port)")
+    parser.add_argument("--install", action="store_true", help="create the course's environment if it is missing")
+    parser.add_argument("--prepare-only", action="store_true", help="prepare the machine, do not start the hub")
+    args = parser.parse_args(argv)
+    try:
+        settings = hub_settings.load(args.settings)
+        if args.port:
+            settings = dataclasses.replace(settings, port=args.port)
+        if args.install:
+            install(settings)
+        if not settings.python.exists():
+            raise deploy.DeployError(f"the course's environment {settings.python} does not exist: "
+                                     f"run scripts/hub.py --install (or set [hub] python)")
+        if shutil.which("configurable-http-proxy") is None:
+            raise deploy.DeployError("JupyterHub needs configurable-http-proxy: apt-get install -y nodejs npm && "
+                                     "npm install -g configurable-http-proxy")
+        deploy.prepare(settings)
+        deploy.check_access(settings)
+    except (hub_settings.SettingsError, deploy.DeployError) as error:
+        sys.exit(f"error: {error}")
+    if args.prepare_only:
+        return
+    env = dict(os.environ, **{hub_settings.SETTINGS_ENV: str(pathlib.Path(args.settings).resolve())})
+    if args.port:
+        env[hub_settings.PORT_ENV] = str(args.port)
+    os.chdir(settings.state_dir)
+    command = [str(settings.python), "-m", "jupyterhub", "-f", str(hub_settings.JUPYTERHUB_CONFIG)]
+    print(f"JupyterHub on http://{settings.ip}:{settings.port}/ (instructor {settings.instructor}, "
+          f"{len(settings.students)} student(s)); Ctrl+C stops it", flush=True)
+    os.execve(command[0], command, env)
+
+
+if __name__ == "__main__":
+    main()
