@@ -28,14 +28,34 @@ from autograder.hub import deploy, settings as hub_settings
 ROOT = hub_settings.REPO
 
 
+def world_readable(path):
+    """Can every user reach ``path`` (each folder on the way searchable by others, the file readable)?"""
+    path = pathlib.Path(path).resolve()
+    return all(os.stat(p).st_mode & 0o001 for p in path.parents) and bool(os.stat(path).st_mode & 0o004)
+
+
+def base_python():
+    """The Python the course's environment is made from: this one, if every user can run it (not one under
+    /root, such as pyenv's), else Debian's /usr/bin/python3."""
+    for candidate in (getattr(sys, "_base_executable", sys.executable), "/usr/bin/python3"):
+        if candidate and os.path.exists(candidate) and world_readable(candidate):
+            return candidate
+    raise deploy.DeployError("no Python that every user can run: apt-get install -y python3 python3-venv")
+
+
 def install(settings):
-    """Create the course's environment at ``settings.python`` (a venv, world-readable) if it is missing."""
+    """Create the course's environment at ``settings.python`` (a venv every user can run) if it is missing.
+
+    The course is installed in editable mode from this repository, which must stay where every user can read
+    it (the users' servers also read its hub/student and hub/instructor settings).
+    """
     if settings.python.exists():
         return
     prefix = settings.python.parent.parent
-    print(f"creating the course's environment in {prefix} (python -m venv, pip install '{ROOT}[course,hub]')")
-    subprocess.run([sys.executable, "-m", "venv", str(prefix)], check=True)
-    subprocess.run([str(prefix / "bin" / "pip"), "install", "--quiet", f"{ROOT}[course,hub]"], check=True)
+    base = base_python()
+    print(f"creating the course's environment in {prefix} ({base} -m venv; pip install -e '{ROOT}[course,hub]')")
+    subprocess.run([base, "-m", "venv", str(prefix)], check=True)
+    subprocess.run([str(prefix / "bin" / "pip"), "install", "--quiet", "-e", f"{ROOT}[course,hub]"], check=True)
     subprocess.run(["chmod", "-R", "a+rX", str(prefix)], check=True)
 
 

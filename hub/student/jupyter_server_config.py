@@ -1,4 +1,4 @@
-"""Jupyter Server settings of the student mode on the course's JupyterHub (see student_mode/README.md).
+"""Jupyter Server settings of the student mode on the course's JupyterHub (docs/jupyterhub.md, student_mode/README.md).
 
 The hub (hub/jupyterhub_config.py) puts this folder first on ``JUPYTER_CONFIG_PATH`` of every student's
 server. As in a kit's student mode, the formgrader and the course list are off; unlike it, the

@@ -1,0 +1,490 @@
+"""The course on a real JupyterHub: one round of assignment 01 for an instructor and three students.
+
+One hub for the whole module, started by ``scripts/hub.py`` (what ``make hub`` runs) on a loopback port: JupyterHub
+from PyPI, configurable-http-proxy from npm, PAM logins of real Unix users made for the test (``useradd``, random
+passwords), one JupyterLab server per user started as that user (LocalProcessSpawner), nbgrader's exchange in a
+scratch folder. Chromium (Debian's, through Playwright) plays each user, one after the other:
+
+1. the instructor releases 01 to the exchange (``python -m autograder release --exchange``, as the instructor);
+2. each student logs in, fetches 01 in the Assignments tab (JupyterLab in Chinese, the Assignments tab on, no
+   formgrader or course list), types an answer (s1 the reference answers, s2 the same with a typical mistake in
+   ``ReLU_gradient``, s3 nothing), saves, clicks Validate and submits;
+3. a student's server tries to read a classmate's home, the instructor's course folder and the gradebook: refused;
+4. the instructor collects and autogrades (``collect``, ``autograde``: every kernel in the bubblewrap sandbox),
+   grades s1's written answer in the formgrader, writes and releases the feedback (``feedback --exchange``);
+5. each student fetches the feedback in the Assignments tab and reads their own score and messages, not a
+   classmate's, not a hidden test; then ``python -m autograder run --exchange`` does the instructor's round again.
+
+Screenshots of each step go to ``build/hub-artifacts/``. The hub, the proxy, every user's server and the browser
+are stopped by PID at the end, the users removed. After the run pytest prints how long each step took. Needs root,
+Chromium, Playwright, configurable-http-proxy and bubblewrap: without one, the tests fail under CI (``CI=true``)
+and are skipped elsewhere, with the reason.
+"""
+
+import json
+import os
+import pathlib
+import pwd
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+import nbformat
+import psutil
+import pytest
+
+from autograder.hub import deploy, settings as hub_settings
+from browser_helpers import (
+    MENU_BAR, PANEL, Browser, find_chromium, fresh_profile_dir, free_port, rendered_cells, run_all_cells, save,
+    type_cell,
+    validate, wait_menu_bar, wait_run_finished,
+)
+from hub_helpers import (
+    HUB_SCRIPT, Hub, Users, assignment_row, log_in, open_assignments, open_notebook_at, refresh_assignments, run_as,
+    write_settings,
+)
+from test_notebooks import is_answer, is_manual, read, solution_path
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "build" / "hub-artifacts"
+AID = "01_relu_network"
+INSTRUCTOR = "reludrop-t-instr"
+STUDENTS = ["reludrop-t-s1", "reludrop-t-s2", "reludrop-t-s3"]
+#: What each student hands in: the reference answers, the same with np.sign as ReLU's gradient, nothing.
+KIND = {"reludrop-t-s1": "correct", "reludrop-t-s2": "mistake", "reludrop-t-s3": "blank"}
+MISTAKE = "def ReLU_gradient(z):\n    return np.sign(z)"
+WRITTEN = "不同的随机种子给出不同的初始权重，梯度下降停在不同的局部极小值；He 初始化让各层输出的尺度相近。"
+#: The points of 01: 15 autograded (nine functions), 3 for the written answer (exercise_13).
+AUTO_POINTS = 15.0
+MANUAL_SCORE = 2.0
+#: What a feedback page must never show, besides every line of the hidden tests (``hidden_lines``).
+HIDDEN = ["BEGIN HIDDEN TESTS", "hidden=True", "Traceback", "_trusted"]
+
+TIMINGS = {}  # step -> seconds, printed after the run
+
+
+def missing_prerequisites():
+    """Why the hub test cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "the hub test makes Unix users and runs JupyterHub as root: run it as root"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install playwright; it drives Debian's chromium, no download)"
+    try:
+        import jupyterhub  # noqa: F401
+    except ImportError:
+        return "JupyterHub is not installed (pip install -e '.[test]' brings it)"
+    for tool, install in [("configurable-http-proxy", "apt-get install -y nodejs npm && npm install -g "
+                                                      "configurable-http-proxy"),
+                          ("bwrap", "apt-get install -y bubblewrap"), ("useradd", "apt-get install -y passwd"),
+                          ("runuser", "apt-get install -y util-linux")]:
+        if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
+            return f"{tool} is missing ({install}; .ci/ensure-debian installs it)"
+    if find_chromium() is None:
+        return "Chromium is not installed (apt-get install chromium)"
+    return None
+
+
+class _Summary:
+    def __init__(self):
+        self.lines = []
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if self.lines:
+            terminalreporter.section("hub test (JupyterHub, an instructor and three students, in Chromium)")
+            for line in self.lines:
+                terminalreporter.write_line(line)
+
+
+class Clock:
+    """Times the steps of the round: ``with clock("step"):``."""
+
+    def __init__(self):
+        self.step = None
+
+    def __call__(self, step):
+        self.step = step
+        return self
+
+    def __enter__(self):
+        self.started = time.monotonic()
+
+    def __exit__(self, *exc):
+        TIMINGS[self.step] = TIMINGS.get(self.step, 0.0) + time.monotonic() - self.started
+
+
+#: The hub's own environment (``[hub] python`` of hub/course.toml), used when this venv is out of the users' reach.
+SHARED_PYTHON = pathlib.Path("/opt/reludrop-hub/bin/python")
+
+
+def _course_python(write_settings_for):
+    """A Python every course user can run with the course: this venv, unless it lives where they cannot read it
+    (as under /root); then the hub's own environment, made by ``scripts/hub.py --install`` if missing."""
+    try:
+        deploy.check_access(hub_settings.load(write_settings_for(pathlib.Path(sys.executable))))
+        return pathlib.Path(sys.executable)
+    except deploy.DeployError:
+        path = write_settings_for(SHARED_PYTHON)
+    subprocess.run([sys.executable, str(HUB_SCRIPT), "--settings", str(path), "--install", "--prepare-only"],
+                   check=True)
+    return SHARED_PYTHON
+
+
+@pytest.fixture(scope="module")
+def hub(request):
+    """The users, the hub (its settings in a scratch folder), and one Chromium; all stopped or removed at the end."""
+    reason = missing_prerequisites()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the hub test must run in CI: {reason}")
+        pytest.skip(reason)
+    started = time.monotonic()
+    summary = _Summary()
+    request.config.pluginmanager.register(summary, "reludrop-hub-summary")
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    ARTIFACTS.mkdir(parents=True)
+    # Outside /tmp/pytest-of-root (0700): the users' servers must reach the exchange in it.
+    scratch = pathlib.Path(tempfile.mkdtemp(prefix="reludrop-hub-test-"))
+    os.chmod(scratch, 0o755)
+    users = Users([INSTRUCTOR, *STUDENTS])
+    state = {"users": users, "scratch": scratch, "browser": None, "hub": None}
+
+    def stop():
+        try:
+            if state["browser"] is not None:
+                state["browser"].stop()
+        finally:
+            try:
+                if state["hub"] is not None:
+                    state["hub"].stop()
+            finally:
+                users.remove()
+                shutil.rmtree(scratch, ignore_errors=True)
+        summary.lines.append(f"screenshots and the hub's log: {ARTIFACTS}")
+        for step, seconds in TIMINGS.items():
+            summary.lines.append(f"  {step}: {seconds:.1f} s")
+        summary.lines.append(f"  whole module (users, hub, browser, teardown): {time.monotonic() - started:.0f} s")
+
+    request.addfinalizer(stop)
+    with Clock()("set-up: users, course environment check, hub start, browser start"):
+        users.create()
+        port = free_port()
+
+        def settings_for(python):
+            return write_settings(scratch / "course.toml", port=port, state_dir=scratch / "state", python=python,
+                                  exchange=scratch / "exchange", instructor=INSTRUCTOR, students=STUDENTS)
+
+        python = _course_python(settings_for)
+        settings = hub_settings.load(settings_for(python))
+        state["hub"] = Hub(python, scratch / "course.toml", port, ARTIFACTS / "jupyterhub.log").start()
+        state["browser"] = Browser(find_chromium(), fresh_profile_dir(scratch)).start()
+    return {"hub": state["hub"], "page": state["browser"].page, "users": users, "settings": settings,
+            "python": python, "shots": iter(range(1, 100))}
+
+
+def shot(hub, name):
+    """A screenshot of the browser's page, numbered in the order of the round."""
+    path = ARTIFACTS / f"{next(hub['shots']):02d}-{name}.png"
+    hub["page"].screenshot(path=str(path), timeout=30_000)
+    return path
+
+
+def instructor(hub, *args):
+    """``python -m autograder --course ~instructor/reludrop ARGS`` as the instructor; its output on failure."""
+    course = hub["settings"].course_root
+    result = run_as(INSTRUCTOR, ["-m", "autograder", "--course", str(course), *args], hub["python"])
+    (ARTIFACTS / "instructor.log").open("a", encoding="utf-8").write(
+        f"$ python -m autograder {' '.join(args)}\n{result.stdout}{result.stderr}\n")
+    return result
+
+
+def test_instructor_releases_to_the_exchange(hub):
+    """Does ``release --exchange`` (as the instructor) put 01's student kit in nbgrader's exchange, with the
+    permissions nbgrader documents, while the course folder stays private to the instructor?"""
+    settings = hub["settings"]
+    with Clock()("instructor: release --exchange 01"):
+        result = instructor(hub, "release", "--exchange", AID)
+    assert result.returncode == 0, f"release --exchange failed:\n{result.stdout}\n{result.stderr}"
+    exchange = settings.exchange
+    course = exchange / settings.course_id
+    mode = lambda p: stat.S_IMODE(os.stat(p).st_mode)  # noqa: E731
+    assert mode(exchange) == 0o1777 and os.stat(exchange).st_uid == 0, oct(mode(exchange))
+    assert mode(course / "outbound") == 0o755 and mode(course / "inbound") == 0o2733, \
+        (oct(mode(course / "outbound")), oct(mode(course / "inbound")))
+    released = course / "outbound" / AID
+    assert {f"{AID}.ipynb", "reludrop_core", "autograder", "start_lab.py", "README.md"} <= \
+        {p.name for p in released.iterdir()}, sorted(p.name for p in released.iterdir())
+    notebook = json.dumps(json.loads((released / f"{AID}.ipynb").read_text(encoding="utf-8")))
+    assert "BEGIN SOLUTION" not in notebook and "HIDDEN TESTS" not in notebook
+    assert not (released / "gradebook.db").exists() and not (released / "solutions").exists()
+    assert mode(settings.course_root) == 0o700
+    assert os.stat(settings.course_root).st_uid == hub["users"].home(INSTRUCTOR).stat().st_uid
+
+
+def _answers(kind):
+    """{cell index: text} a student of ``kind`` types into the released notebook's cells."""
+    if kind == "blank":
+        return {}
+    solution = read(solution_path(AID))
+    answers = {}
+    for i, cell in enumerate(solution.cells):
+        if is_answer(cell):
+            # The function's first line and the reference body (no docstring: less to type, the same code).
+            lines = cell.source.split("\n")
+            begin = next(k for k, line in enumerate(lines) if "### BEGIN SOLUTION" in line)
+            end = next(k for k, line in enumerate(lines) if "### END SOLUTION" in line)
+            answers[i] = "\n".join([lines[0], *lines[begin + 1:end]])
+            if kind == "mistake" and cell.metadata["nbgrader"]["grade_id"] == "ReLU_gradient":
+                answers[i] = MISTAKE
+        elif is_manual(cell):
+            answers[i] = WRITTEN
+    return answers
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_student_fetches_validates_and_submits(student, hub):
+    """In the Assignments tab of a Chinese JupyterLab without instructor tools, can a student fetch 01, type an
+    answer, save, Validate (success only for the correct answer) and submit it?"""
+    page, settings = hub["page"], hub["settings"]
+    kind = KIND[student]
+    with Clock()(f"{student} ({kind}): log in, server start"):
+        log_in(page, hub["hub"], student, hub["users"].passwords[student])
+        menus = wait_menu_bar(page, "zh_CN")
+    assert menus[:5] == MENU_BAR["zh_CN"][:5], f"the student's JupyterLab is not in Chinese: {menus}"
+    config = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent)")
+    for plugin in ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-list",
+                   "@jupyter/nbgrader:create-assignment"):
+        assert plugin in config["disabledExtensions"] and plugin in config["lockedExtensions"], plugin
+    assert "@jupyter/nbgrader:assignment-list" not in config["disabledExtensions"]
+    assert "@jupyter/nbgrader:assignment-list" in config["lockedExtensions"]
+
+    with Clock()(f"{student} ({kind}): fetch in the Assignments tab"):
+        open_assignments(page)
+        shot(hub, f"{student}-assignments")
+        assignment_row(page, "released", AID).locator("button", has_text="Fetch").click()
+        assignment_row(page, "fetched", AID).wait_for(state="visible", timeout=60_000)
+    home = hub["users"].home(student)
+    fetched = home / AID / f"{AID}.ipynb"
+    assert fetched.is_file() and os.stat(fetched).st_uid == pwd_uid(student)
+    shot(hub, f"{student}-fetched")
+
+    n_cells = len(read(fetched).cells)
+    url = f"{hub['hub'].url}/user/{student}/lab/tree/{AID}/{AID}.ipynb"
+    answers = _answers(kind)
+    with Clock()(f"{student} ({kind}): open, type and save"):
+        panel = open_notebook_at(page, url, n_cells)
+        for index, text in answers.items():
+            type_cell(page, panel, index, text)
+        save(page)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _unsaved(fetched, answers):
+            time.sleep(0.3)
+    assert not _unsaved(fetched, answers), f"typed answers not saved in cells {_unsaved(fetched, answers)}"
+
+    with Clock()(f"{student} ({kind}): Validate"):
+        classes, message = validate(page)
+    shot(hub, f"{student}-validated")
+    if kind == "correct":
+        assert "validation-success" in classes.split(), f"Validate did not pass the correct answers:\n{message[:2000]}"
+    else:
+        assert "validation-success" not in classes.split(), f"Validate passed a {kind} notebook:\n{message[:2000]}"
+        first = "ReLU_gradient" if kind == "mistake" else "ReLU"
+        assert first in message, f"Validate does not name {first}:\n{message[:2000]}"
+
+    with Clock()(f"{student} ({kind}): submit"):
+        open_assignments(page)
+        assignment_row(page, "fetched", AID).locator("button", has_text="Submit").click()
+        assignment_row(page, "submitted", AID).wait_for(state="visible", timeout=60_000)
+    shot(hub, f"{student}-submitted")
+    inbound = settings.exchange / settings.course_id / "inbound"
+    assert [p for p in inbound.iterdir() if p.name.startswith(f"{student}+{AID}+")], "no submission in the exchange"
+
+
+def _unsaved(path, answers):
+    """The cells whose typed answer is not in the file yet (all of them while JupyterLab is writing it)."""
+    try:
+        cells = read(path).cells
+    except (ValueError, OSError):
+        return sorted(answers)
+    return [i for i, text in answers.items() if cells[i].source != text]
+
+
+def pwd_uid(user):
+    return pwd.getpwnam(user).pw_uid
+
+
+#: Run in a student's own server: what of the others' files it can reach.
+PROBE = """\
+import os
+for path in {paths!r}:
+    try:
+        if os.path.isdir(path):
+            os.listdir(path)
+        else:
+            open(path, 'rb').read(1)
+        print('READ', path)
+    except OSError as error:
+        print('DENIED', path, type(error).__name__)
+"""
+
+
+def test_a_students_server_cannot_read_others(hub):
+    """Does each user's server run as that Unix user, and can a student's server read neither a classmate's home,
+    nor the instructor's course folder or gradebook, nor the list of submissions in the exchange?"""
+    page, settings, users = hub["page"], hub["settings"], hub["users"]
+    by_user = {}
+    for proc in hub["hub"].processes():
+        try:
+            if "jupyterhub-singleuser" in " ".join(proc.cmdline()):
+                by_user[proc.environ().get("JUPYTERHUB_USER")] = proc.username()
+        except psutil.Error:
+            continue
+    assert by_user == {s: s for s in STUDENTS}, f"users' servers and the Unix users they run as: {by_user}"
+    student = STUDENTS[0]
+    course = settings.course_root
+    paths = [str(users.home(STUDENTS[1])), str(users.home(STUDENTS[1]) / AID / f"{AID}.ipynb"), str(course),
+             str(course / "gradebook.db"), str(course / "solutions" / AID / f"{AID}.ipynb"),
+             str(settings.exchange / settings.course_id / "inbound")]
+    probe = users.home(student) / "probe.ipynb"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PROBE.format(paths=paths))])
+    notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nbformat.write(notebook, probe)
+    os.chown(probe, pwd_uid(student), pwd_uid(student))
+    with Clock()(f"{student}: probe the others' files from the student's server"):
+        log_in(page, hub["hub"], student, users.passwords[student])
+        open_notebook_at(page, f"{hub['hub'].url}/user/{student}/lab/tree/probe.ipynb", 1)
+        run_all_cells(page)
+        wait_run_finished(page, timeout=60)
+        text = "".join(o["text"] for o in rendered_cells(page)[0]["outputs"])
+    shot(hub, f"{student}-probe")
+    seen = dict(line.split(" ", 1) for line in text.splitlines() if line.startswith(("READ", "DENIED")))
+    assert len(text.splitlines()) == len(paths), text
+    assert "READ" not in seen, f"a student's server read: {text}"
+    assert text.count("DENIED") == len(paths) and text.count("PermissionError") == len(paths), text
+    probe.unlink()
+
+
+def test_instructor_collects_and_autogrades_in_the_sandbox(hub):
+    """Do ``collect`` and ``autograde`` (as the instructor, every kernel in bubblewrap) grade the three
+    submissions: full marks for the correct one, one point off for ReLU_gradient, nothing for the blank one?"""
+    with Clock()("instructor: collect 01"):
+        result = instructor(hub, "collect", AID)
+    assert result.returncode == 0, f"collect failed:\n{result.stdout}\n{result.stderr}"
+    assert "collected 01_relu_network: 3 submission(s)" in result.stdout, result.stdout
+    report = hub["settings"].course_root / "report.json"
+    with Clock()("instructor: autograde 01 (3 students, sandboxed)"):
+        result = instructor(hub, "autograde", AID, "--json", str(report))
+    assert result.returncode in (0, 1), f"autograde failed:\n{result.stdout}\n{result.stderr}"
+    assert "no-sandbox" not in result.stdout and "WARNING" not in result.stdout, result.stdout
+    scores = _auto_scores(report)
+    assert scores == {STUDENTS[0]: AUTO_POINTS, STUDENTS[1]: AUTO_POINTS - 1, STUDENTS[2]: 0.0}, \
+        f"{scores}\n{result.stdout}"
+
+
+def _auto_scores(report):
+    """{student: points of the autograded cells} from ``--json``'s reports."""
+    return {entry["student"]: sum(c["score"] for nb in entry["notebooks"] for c in nb["cells"] if not c["manual"])
+            for entry in json.loads(report.read_text(encoding="utf-8"))}
+
+
+def test_instructor_grades_a_written_answer_in_the_formgrader(hub):
+    """Can the instructor log in, open s1's submission in the formgrader and give the written answer its points?"""
+    page, users = hub["page"], hub["users"]
+    base = f"{hub['hub'].url}/user/{INSTRUCTOR}"
+    with Clock()("instructor: log in, formgrader, grade s1's written answer"):
+        log_in(page, hub["hub"], INSTRUCTOR, users.passwords[INSTRUCTOR])
+        page.goto(f"{base}/formgrader/gradebook/{AID}/{AID}")
+        page.wait_for_selector("text=Submission #1", timeout=60_000)
+        shot(hub, "instructor-formgrader-submissions")
+        listing = _formgrader_api(page, f"{base}/formgrader/api/submitted_notebooks/{AID}/{AID}")
+        submission = next(s for s in listing if s["student"] == STUDENTS[0])
+        page.goto(f"{base}/formgrader/submissions/{submission['id']}/")
+        score = page.locator("input.score#exercise_13")
+        score.wait_for(state="visible", timeout=60_000)
+        score.fill(str(int(MANUAL_SCORE)))
+        score.press("Tab")
+        page.wait_for_timeout(1500)
+        shot(hub, "instructor-formgrader-graded")
+    listing = _formgrader_api(page, f"{base}/formgrader/api/submitted_notebooks/{AID}/{AID}")
+    graded = next(s for s in listing if s["student"] == STUDENTS[0])
+    assert graded["score"] == AUTO_POINTS + MANUAL_SCORE, graded
+    assert not graded["needs_manual_grade"], graded
+
+
+def hidden_lines():
+    """Every line of 01's hidden tests (with its secret seed), from the solutions."""
+    lines = []
+    for cell in read(solution_path(AID)).cells:
+        inside = False
+        for line in cell.source.split("\n"):
+            if "### END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and line.strip():
+                lines.append(line.strip())
+            elif "### BEGIN HIDDEN TESTS" in line:
+                inside = True
+    assert lines, "no hidden tests found in the solution of 01"
+    return lines
+
+
+def _formgrader_api(page, url):
+    """GET a formgrader API URL from the page, as the formgrader's own scripts do (the _xsrf cookie as header)."""
+    return page.evaluate("""async (url) => {
+        const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '';
+        const response = await fetch(url, {headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
+        return await response.json();
+    }""", url)
+
+
+def test_students_fetch_their_own_feedback(hub):
+    """After ``feedback --exchange``, does each student fetch feedback in the Assignments tab and read their own
+    score and messages, never a classmate's and never a hidden test?"""
+    with Clock()("instructor: feedback --exchange 01"):
+        result = instructor(hub, "feedback", "--exchange", AID)
+    assert result.returncode == 0, f"feedback --exchange failed:\n{result.stdout}\n{result.stderr}"
+    page, users = hub["page"], hub["users"]
+    pages = {}
+    for student in STUDENTS:
+        with Clock()(f"{student}: log in, fetch feedback"):
+            log_in(page, hub["hub"], student, users.passwords[student])
+            open_assignments(page)
+            row = assignment_row(page, "submitted", AID)
+            row.locator("button", has_text="Fetch Feedback").click()
+            row.locator("text=(view feedback)").wait_for(state="visible", timeout=60_000)
+            shot(hub, f"{student}-feedback-fetched")
+            folder = users.home(student) / AID / "feedback"
+            html = sorted(folder.glob(f"*/{AID}.html"))
+            assert len(html) == 1, f"{student}: feedback files {html}"
+            relative = html[0].relative_to(users.home(student)).as_posix()
+            page.goto(f"{hub['hub'].url}/user/{student}/files/{relative}")
+            page.wait_for_load_state("load")
+            shot(hub, f"{student}-feedback")
+            pages[student] = page.locator("body").inner_text()
+    for student, text in pages.items():
+        for other in STUDENTS:
+            if other != student:
+                assert other not in text, f"{student}'s feedback names {other}"
+        for word in HIDDEN + hidden_lines():
+            assert word not in text, f"{student}'s feedback shows {word!r}"
+    assert re.search(rf"{AUTO_POINTS + MANUAL_SCORE:g}\s*/\s*18", pages[STUDENTS[0]]), pages[STUDENTS[0]][:1500]
+    assert "ReLU_gradient" in pages[STUDENTS[1]] and "未通过" in pages[STUDENTS[1]], pages[STUDENTS[1]][:1500]
+    assert re.search(r"\b0(\.0)?\s*/\s*18", pages[STUDENTS[2]]), pages[STUDENTS[2]][:1500]
+
+
+def test_run_does_the_instructors_round(hub):
+    """Does ``python -m autograder run --exchange`` (collect, autograde, feedback and release_feedback, export,
+    report) do the instructor's round again, with the same scores?"""
+    report = hub["settings"].course_root / "report-run.json"
+    with Clock()("instructor: run --exchange 01 (the whole round again)"):
+        result = instructor(hub, "run", "--exchange", AID, "--json", str(report))
+    assert result.returncode in (0, 1), f"run --exchange failed:\n{result.stdout}\n{result.stderr}"
+    for line in ("collected 01_relu_network: 3 submission(s)", "autograding 3 submission(s)",
+                 "feedback released to 3 student submission(s)", "grades: "):
+        assert line in result.stdout, f"{line!r} not in:\n{result.stdout}"
+    assert _auto_scores(report) == {STUDENTS[0]: AUTO_POINTS, STUDENTS[1]: AUTO_POINTS - 1, STUDENTS[2]: 0.0}
