@@ -162,14 +162,17 @@ def log_in(page, hub, user, password, timeout=120_000):
 
 
 def open_assignments(page):
-    """Nbgrader > Assignment List: the Assignments tab; wait until its three lists are loaded."""
+    """Nbgrader > Assignment List: the Assignments tab; wait until its three lists are loaded.
+
+    Returns the labels the Nbgrader menu showed (entries of switched-off plugins show no label).
+    """
     page.locator("#jp-menu-panel .lm-MenuBar-item", has_text=re.compile(r"^Nbgrader$")).click()
+    labels = [t.strip() for t in page.locator(".lm-Menu:visible .lm-Menu-item .lm-Menu-itemLabel").all_text_contents()]
     page.locator(".lm-Menu:visible .lm-Menu-item", has_text="Assignment List").click()
-    tab = page.locator("#nbgrader-assignment-list")
-    tab.wait_for(state="visible")
+    page.locator("#nbgrader-assignment-list").wait_for(state="visible")
     for name in ("released", "fetched", "submitted"):
         page.wait_for_selector(f"#{name}_assignments_list_loading", state="hidden", timeout=30_000)
-    return tab
+    return labels
 
 
 def assignment_row(page, listing, assignment):

@@ -263,12 +263,19 @@ def test_student_fetches_validates_and_submits(student, hub):
         assert plugin in config["disabledExtensions"] and plugin in config["lockedExtensions"], plugin
     assert "@jupyter/nbgrader:assignment-list" not in config["disabledExtensions"]
     assert "@jupyter/nbgrader:assignment-list" in config["lockedExtensions"]
+    # Server side: the formgrader and the course list are off, the assignment list and Validate on.
+    base = f"{hub['hub'].url}/user/{student}"
+    statuses = {path: _get(page, base + path)[0] for path in
+                ("/formgrader/api/status", "/formgraders", "/assignments?course_id=reludrop", "/nbgrader_version?version=0.9.6")}
+    assert statuses == {"/formgrader/api/status": 404, "/formgraders": 404, "/assignments?course_id=reludrop": 200,
+                        "/nbgrader_version?version=0.9.6": 200}, statuses
 
     with Clock()(f"{student} ({kind}): fetch in the Assignments tab"):
-        open_assignments(page)
+        menu = open_assignments(page)
         shot(hub, f"{student}-assignments")
         assignment_row(page, "released", AID).locator("button", has_text="Fetch").click()
         assignment_row(page, "fetched", AID).wait_for(state="visible", timeout=60_000)
+    assert [label for label in menu if label] == ["Assignment List"], f"the student's Nbgrader menu: {menu}"
     home = hub["users"].home(student)
     fetched = home / AID / f"{AID}.ipynb"
     assert fetched.is_file() and os.stat(fetched).st_uid == pwd_uid(student)
@@ -288,8 +295,7 @@ def test_student_fetches_validates_and_submits(student, hub):
     assert not _unsaved(fetched, answers), f"typed answers not saved in cells {_unsaved(fetched, answers)}"
 
     with Clock()(f"{student} ({kind}): Validate"):
-        classes, message = validate(page)
-    shot(hub, f"{student}-validated")
+        classes, message = validate(page, before_closing=lambda: shot(hub, f"{student}-validated"))
     if kind == "correct":
         assert "validation-success" in classes.split(), f"Validate did not pass the correct answers:\n{message[:2000]}"
     else:
@@ -433,13 +439,20 @@ def hidden_lines():
     return lines
 
 
-def _formgrader_api(page, url):
-    """GET a formgrader API URL from the page, as the formgrader's own scripts do (the _xsrf cookie as header)."""
+def _get(page, url):
+    """(status, text) of a GET from the page, as JupyterLab's and the formgrader's scripts send it (the _xsrf
+    cookie as a header: without it the user's server does not take the hub's login cookie for an API call)."""
     return page.evaluate("""async (url) => {
         const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '';
         const response = await fetch(url, {headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
-        return await response.json();
+        return [response.status, await response.text()];
     }""", url)
+
+
+def _formgrader_api(page, url):
+    status, text = _get(page, url)
+    assert status == 200, f"GET {url}: {status}\n{text[:500]}"
+    return json.loads(text)
 
 
 def test_students_fetch_their_own_feedback(hub):
