@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 
 import nbformat
 import psutil
@@ -202,6 +203,27 @@ def instructor(hub, *args):
     (ARTIFACTS / "instructor.log").open("a", encoding="utf-8").write(
         f"$ python -m autograder {' '.join(args)}\n{result.stdout}{result.stderr}\n")
     return result
+
+
+def test_settings_name_what_to_fix(tmp_path):
+    """Does a wrong hub settings file (no instructor, an unknown user, an unknown authenticator) say what to fix?"""
+    path = tmp_path / "course.toml"
+    path.write_text('[course]\nstudents = ["root"]\n', encoding="utf-8")
+    with pytest.raises(hub_settings.SettingsError, match=r"\[course\] needs instructor"):
+        hub_settings.load(path)
+    path.write_text('[course]\ninstructor = "root"\nstudents = ["reludrop-no-such-user"]\n', encoding="utf-8")
+    with pytest.raises(hub_settings.SettingsError, match=r"not a user of this machine: create it first"):
+        hub_settings.load(path)
+    path.write_text('[hub]\nauthenticator = "ldap"\n[course]\ninstructor = "root"\n', encoding="utf-8")
+    with pytest.raises(hub_settings.SettingsError, match=r"use one of \('pam', 'dummy'\)"):
+        hub_settings.load(path)
+
+
+def test_shipped_settings_are_pam_on_loopback():
+    """Do the shipped settings (hub/course.toml) listen on loopback only, with the machine's own logins (PAM)?"""
+    shipped = tomllib.loads((ROOT / "hub" / "course.toml").read_text(encoding="utf-8"))
+    assert shipped["hub"]["ip"] == "127.0.0.1" and shipped["hub"]["authenticator"] == "pam", shipped["hub"]
+    assert shipped["course"]["exchange"] == "/srv/nbgrader/exchange", shipped["course"]
 
 
 def test_instructor_releases_to_the_exchange(hub):
