@@ -125,9 +125,9 @@ class Hub:
 
     def stop(self):
         """SIGTERM the hub (it stops every user's server and the proxy), SIGKILL after 30 s; then SIGKILL whatever
-        of its processes, seen now or earlier, is still running."""
+        of its processes, seen now or earlier, is still running. Returns those (the hub left them behind)."""
         if self.proc is None:
-            return
+            return []
         self.remember_children()
         self.proc.terminate()
         try:
@@ -135,9 +135,17 @@ class Hub:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
+        survivors = []
+        for proc in self._seen:
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    survivors.append(proc)
+            except psutil.Error:
+                continue
         kill_all(self._seen)
         self.proc = None
         self._log.close()
+        return survivors
 
 
 def write_settings(path, *, port, state_dir, python, exchange, instructor, students):

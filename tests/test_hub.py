@@ -13,10 +13,11 @@ scratch folder. Chromium (Debian's, through Playwright) plays each user, one aft
 4. the instructor collects and autogrades (``collect``, ``autograde``: every kernel in the bubblewrap sandbox),
    grades s1's written answer in the formgrader, writes and releases the feedback (``feedback --exchange``);
 5. each student fetches the feedback in the Assignments tab and reads their own score and messages, not a
-   classmate's, not a hidden test; then ``python -m autograder run --exchange`` does the instructor's round again.
+   classmate's, not a hidden test; then ``python -m autograder run --exchange`` does the instructor's round again;
+6. the hub is stopped by its PID: the proxy, every user's server and their kernels must be gone with it.
 
-Screenshots of each step go to ``build/hub-artifacts/``. The hub, the proxy, every user's server and the browser
-are stopped by PID at the end, the users removed. After the run pytest prints how long each step took. Needs root,
+Screenshots of each step go to ``build/hub-artifacts/``. The browser (and whatever outlived the hub) is stopped by
+PID at the end, also when a test fails, and the users are removed. After the run pytest prints how long each step took. Needs root,
 Chromium, Playwright, configurable-http-proxy and bubblewrap: without one, the tests fail under CI (``CI=true``)
 and are skipped elsewhere, with the reason.
 """
@@ -523,3 +524,18 @@ def test_run_does_the_instructors_round(hub):
                  "feedback released to 3 student submission(s)", "grades: "):
         assert line in result.stdout, f"{line!r} not in:\n{result.stdout}"
     assert _auto_scores(report) == {STUDENTS[0]: AUTO_POINTS, STUDENTS[1]: AUTO_POINTS - 1, STUDENTS[2]: 0.0}
+
+
+def test_stopping_the_hub_by_pid_stops_the_proxy_and_every_server(hub):
+    """Stopped by its PID (SIGTERM), does the hub take the proxy, every user's server and their kernels with it?"""
+    procs = hub["hub"].processes()
+    commands = [" ".join(p.cmdline()) for p in procs if p.is_running()]
+    assert any("configurable-http-proxy" in c for c in commands), commands
+    assert sum("jupyterhub-singleuser" in c for c in commands) == 1 + len(STUDENTS), commands
+    with Clock()("stop the hub by PID (proxy, 4 servers, kernels)"):
+        survivors = hub["hub"].stop()
+    assert not survivors, f"left running after the hub stopped: {[' '.join(p.cmdline()) for p in survivors]}"
+    uids = {pwd_uid(user) for user in [INSTRUCTOR, *STUDENTS]}
+    left = [p for p in psutil.process_iter(["uids", "cmdline"]) if p.info["uids"] and p.info["uids"].real in uids]
+    assert not left, f"processes of the course's users still running: {[p.info['cmdline'] for p in left]}"
+
