@@ -365,7 +365,8 @@ for path in {paths!r}:
 
 def test_a_students_server_cannot_read_others(hub):
     """Does each user's server run as that Unix user, and can a student's server read neither a classmate's home,
-    nor the instructor's course folder or gradebook, nor the list of submissions in the exchange?"""
+    nor the instructor's course folder or gradebook, nor the list of submissions in the exchange? Does the hub
+    keep a student out of the instructor's and a classmate's servers?"""
     page, settings, users = hub["page"], hub["settings"], hub["users"]
     by_user = {}
     for proc in hub["hub"].processes():
@@ -392,6 +393,12 @@ def test_a_students_server_cannot_read_others(hub):
         wait_run_finished(page, timeout=60)
         text = "".join(o["text"] for o in rendered_cells(page)[0]["outputs"])
     shot(hub, f"{student}-probe")
+    # Through the hub: a student's login opens neither a classmate's running server (403) nor the instructor's
+    # (not started yet at this point: the hub answers 404 and starts nothing).
+    for other, refused in ((STUDENTS[1], 403), (INSTRUCTOR, 404)):
+        status, answer = _get(page, f"{hub['hub'].url}/user/{other}/api/contents")
+        assert status == refused and '"content"' not in answer, \
+            f"{student} asked for {other}'s files: {status} {answer[:300]}"
     seen = dict(line.split(" ", 1) for line in text.splitlines() if line.startswith(("READ", "DENIED")))
     assert len(text.splitlines()) == len(paths), text
     assert "READ" not in seen, f"a student's server read: {text}"
