@@ -169,12 +169,17 @@ def log_in(page, hub, user, password, timeout=120_000):
     page.wait_for_selector("#jp-menu-panel .lm-MenuBar-itemLabel", timeout=timeout)
 
 
-def open_assignments(page):
-    """Nbgrader > Assignment List: the Assignments tab; wait until its three lists are loaded.
+#: The menu through which students open the Assignments tab (hub/student/labconfig/default_setting_overrides.json);
+#: the instructor has nbgrader's own "Nbgrader" menu.
+ASSIGNMENTS_MENU = "作业 Assignments"
 
-    Returns the labels the Nbgrader menu showed (entries of switched-off plugins show no label).
+
+def open_assignments(page, menu=ASSIGNMENTS_MENU):
+    """``menu`` > Assignment List: the Assignments tab; wait until its three lists are loaded.
+
+    Returns the labels of the menu's entries.
     """
-    page.locator("#jp-menu-panel .lm-MenuBar-item", has_text=re.compile(r"^Nbgrader$")).click()
+    page.locator("#jp-menu-panel .lm-MenuBar-item", has_text=re.compile(rf"^{re.escape(menu)}$")).click()
     labels = [t.strip() for t in page.locator(".lm-Menu:visible .lm-Menu-item .lm-Menu-itemLabel").all_text_contents()]
     page.locator(".lm-Menu:visible .lm-Menu-item", has_text="Assignment List").click()
     page.locator("#nbgrader-assignment-list").wait_for(state="visible")
@@ -185,12 +190,6 @@ def open_assignments(page):
 
 def assignment_row(page, listing, assignment):
     return page.locator(f"#{listing}_assignments_list .list_item:not(.nested_list_item)", has_text=assignment)
-
-
-def refresh_assignments(page):
-    page.locator("#refresh_assignments_list").click()
-    for name in ("released", "fetched", "submitted"):
-        page.wait_for_selector(f"#{name}_assignments_list_loading", state="hidden", timeout=30_000)
 
 
 def open_notebook_at(page, url, n_cells, timeout=60_000):

@@ -41,13 +41,11 @@ import pytest
 
 from autograder.hub import deploy, settings as hub_settings
 from browser_helpers import (
-    MENU_BAR, PANEL, Browser, find_chromium, fresh_profile_dir, free_port, rendered_cells, run_all_cells, save,
-    type_cell,
+    MENU_BAR, Browser, find_chromium, fresh_profile_dir, free_port, rendered_cells, run_all_cells, save, type_cell,
     validate, wait_menu_bar, wait_run_finished,
 )
 from hub_helpers import (
-    HUB_SCRIPT, Hub, Users, assignment_row, log_in, open_assignments, open_notebook_at, refresh_assignments, run_as,
-    write_settings,
+    HUB_SCRIPT, Hub, Users, assignment_row, log_in, open_assignments, open_notebook_at, run_as, write_settings,
 )
 from test_notebooks import is_answer, is_manual, read, solution_path
 
@@ -270,8 +268,20 @@ def _answers(kind):
     return answers
 
 
+@pytest.fixture
+def failure_shot(hub, request):
+    """A screenshot of the browser when the test fails (build/hub-artifacts/<test>-failed.png)."""
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed:      # this test's call failed (pytest counts it before teardown)
+        try:
+            hub["page"].screenshot(path=str(ARTIFACTS / f"{request.node.name}-failed.png"), timeout=10_000)
+        except Exception:  # noqa: BLE001 (a screenshot must not hide the real failure)
+            pass
+
+
 @pytest.mark.parametrize("student", STUDENTS)
-def test_student_fetches_validates_and_submits(student, hub):
+def test_student_fetches_validates_and_submits(student, hub, failure_shot):
     """In the Assignments tab of a Chinese JupyterLab without instructor tools, can a student fetch 01, type an
     answer, save, Validate (success only for the correct answer) and submit it?"""
     page, settings = hub["page"], hub["settings"]
@@ -281,8 +291,9 @@ def test_student_fetches_validates_and_submits(student, hub):
         menus = wait_menu_bar(page, "zh_CN")
     assert menus[:5] == MENU_BAR["zh_CN"][:5], f"the student's JupyterLab is not in Chinese: {menus}"
     config = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent)")
+    assert "Nbgrader" not in menus, f"nbgrader's own menu (formgrader, course list) is on: {menus}"
     for plugin in ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-list",
-                   "@jupyter/nbgrader:create-assignment"):
+                   "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:menu"):
         assert plugin in config["disabledExtensions"] and plugin in config["lockedExtensions"], plugin
     assert "@jupyter/nbgrader:assignment-list" not in config["disabledExtensions"]
     assert "@jupyter/nbgrader:assignment-list" in config["lockedExtensions"]
@@ -298,7 +309,7 @@ def test_student_fetches_validates_and_submits(student, hub):
         shot(hub, f"{student}-assignments")
         assignment_row(page, "released", AID).locator("button", has_text="Fetch").click()
         assignment_row(page, "fetched", AID).wait_for(state="visible", timeout=60_000)
-    assert [label for label in menu if label] == ["Assignment List"], f"the student's Nbgrader menu: {menu}"
+    assert menu == ["Assignment List"], f"the students' Assignments menu: {menu}"
     home = hub["users"].home(student)
     fetched = home / AID / f"{AID}.ipynb"
     assert fetched.is_file() and os.stat(fetched).st_uid == pwd_uid(student)
@@ -363,7 +374,7 @@ for path in {paths!r}:
 """
 
 
-def test_a_students_server_cannot_read_others(hub):
+def test_a_students_server_cannot_read_others(hub, failure_shot):
     """Does each user's server run as that Unix user, and can a student's server read neither a classmate's home,
     nor the instructor's course folder or gradebook, nor the list of submissions in the exchange? Does the hub
     keep a student out of the instructor's and a classmate's servers?"""
@@ -429,7 +440,7 @@ def _auto_scores(report):
             for entry in json.loads(report.read_text(encoding="utf-8"))}
 
 
-def test_instructor_grades_a_written_answer_in_the_formgrader(hub):
+def test_instructor_grades_a_written_answer_in_the_formgrader(hub, failure_shot):
     """Can the instructor log in, open s1's submission in the formgrader and give the written answer its points?"""
     page, users = hub["page"], hub["users"]
     base = f"{hub['hub'].url}/user/{INSTRUCTOR}"
@@ -485,7 +496,7 @@ def _formgrader_api(page, url):
     return json.loads(text)
 
 
-def test_students_fetch_their_own_feedback(hub):
+def test_students_fetch_their_own_feedback(hub, failure_shot):
     """After ``feedback --exchange``, does each student fetch feedback in the Assignments tab and read their own
     score and messages, never a classmate's and never a hidden test?"""
     with Clock()("instructor: feedback --exchange 01"):

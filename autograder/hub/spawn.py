@@ -15,7 +15,6 @@ def environment(settings, user):
         "JUPYTER_CONFIG_PATH": str(folder),
         "PATH": f"{settings.venv_bin}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
-        "RELUDROP_ROLE": settings.role(user),
     }
 
 
