@@ -324,7 +324,7 @@ def test_student_fetches_validates_and_submits(student, hub, failure_shot):
             type_cell(page, panel, index, text)
         save(page)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and _unsaved(fetched, answers):
+        while time.monotonic() < deadline and (_unsaved(fetched, answers) or not _settled(fetched)):
             time.sleep(0.3)
     assert not _unsaved(fetched, answers), f"typed answers not saved in cells {_unsaved(fetched, answers)}"
 
@@ -353,6 +353,11 @@ def _unsaved(path, answers):
     except (ValueError, OSError):
         return sorted(answers)
     return [i for i, text in answers.items() if cells[i].source != text]
+
+
+def _settled(path, quiet=1.0):
+    """Has ``path`` gone unwritten for ``quiet`` seconds (the save JupyterLab started is over)?"""
+    return time.time() - os.stat(path).st_mtime >= quiet
 
 
 def pwd_uid(user):
