@@ -381,7 +381,8 @@ for path in {paths!r}:
 
 def test_a_students_server_cannot_read_others(hub, failure_shot):
     """Does each user's server run as that Unix user, and can a student's server read neither a classmate's home,
-    nor the instructor's course folder or gradebook, nor the list of submissions in the exchange? Does the hub
+    nor the instructor's course folder or gradebook, nor the list of submissions in the exchange, nor the
+    repository's solutions (the course is installed from it) or its build folder? Does the hub
     keep a student out of the instructor's and a classmate's servers?"""
     page, settings, users = hub["page"], hub["settings"], hub["users"]
     by_user = {}
@@ -396,7 +397,8 @@ def test_a_students_server_cannot_read_others(hub, failure_shot):
     course = settings.course_root
     paths = [str(users.home(STUDENTS[1])), str(users.home(STUDENTS[1]) / AID / f"{AID}.ipynb"), str(course),
              str(course / "gradebook.db"), str(course / "solutions" / AID / f"{AID}.ipynb"),
-             str(settings.exchange / settings.course_id / "inbound")]
+             str(settings.exchange / settings.course_id / "inbound"),
+             str(ROOT / "solutions" / AID / f"{AID}.ipynb"), str(ROOT / "build")]
     probe = users.home(student) / "probe.ipynb"
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PROBE.format(paths=paths))])
     notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}

@@ -11,19 +11,27 @@
 - every course user's home: mode 0700, so a student's server cannot read a classmate's work.
 - each user's ``~/.jupyter/nbgrader_config.py``: the course id and the exchange (and, for the instructor, the
   course folder), so the Assignments tab, Validate, the formgrader and ``python -m autograder`` agree.
-- the hub's own state folder (its database and cookie secret): root only, 0700.
+- the hub's own state folder (its database and cookie secret): root only, 0700;
+- this repository's ``solutions/`` (and a gradebook, ``build/``, graded work left in it): root only. The users'
+  servers read the repository (the course is installed from it in editable mode, and their settings are in
+  ``hub/``), never the reference answers or the hidden tests.
 """
 
 import os
 import pathlib
 import pwd
 import shutil
+import stat
 import subprocess
 
 from .settings import INSTRUCTOR_CONFIG, REPO, STUDENT_CONFIG
 
 #: What is copied from this repository into a new course folder.
 COURSE_FILES = ("nbgrader_config.py", "solutions")
+#: What of this repository no user may read: the users' servers read the repository (the course's packages,
+#: installed in editable mode, and hub/student, hub/instructor), but not the reference answers and hidden tests
+#: (solutions/), nor a gradebook or graded work left in it (build/ holds `make demo`'s course).
+PRIVATE_IN_REPO = ("solutions", "build", "gradebook.db", "submitted", "autograded", "feedback", "kits")
 RUNUSER = shutil.which("runuser") or "/usr/sbin/runuser"
 MANAGED = "# Written by scripts/hub.py (autograder/hub/deploy.py) from the hub's settings; rewritten at every start.\n"
 
@@ -57,6 +65,11 @@ def prepare(settings, out=print):
         out(f"course folder: {root}")
     _chown_tree(root, settings.instructor)
     os.chmod(root, 0o700)
+    for name in PRIVATE_IN_REPO:
+        path = REPO / name
+        if path.exists():
+            os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) & 0o700)
+    out(f"this repository's {', '.join(n for n in PRIVATE_IN_REPO if (REPO / n).exists())}: root only")
 
 
 def check_access(settings):
