@@ -81,6 +81,9 @@ def similar(assignment, function, sources, starter, reference, threshold=None, m
         best = next((name for name, n in refs if n.key == own[student].key), None) or \
             max(refs, key=lambda r: similarity.similarity(own[student], r[1]))[0]
         matched.setdefault((best, score), []).append(student)
+    # Students alike because each has the reference are one finding, not two.
+    same_as_reference = {s for (_, score), students in matched.items() if score == 1.0 for s in students}
+    out = [f for f in out if not (f["score"] == 1.0 and set(f["students"]) <= same_as_reference)]
     out += [{"assignment": assignment, "function": function, "students": sorted(students), "kind": "reference",
              "score": score, "reference": best} for (best, score), students in matched.items()]
     return out

@@ -17,6 +17,8 @@ from .collect import GRADING_STOPPED
 UNEXPLAINED = ("mismatch", "exception")
 #: The answer cell still holds the release's stub.
 NOT_ATTEMPTED = "not_implemented"
+#: Groups of the same size: what there is to re-teach first.
+KIND_ORDER = ("diagnosed", "unexplained", "cell error", "not attempted", "grading")
 
 UNEXPLAINED_TEXT = ("结果与参考答案不一致，且不像任何已知的常见错误；这一组学生的代码在相同的输入上给出完全相同的结果",
                     "matches none of the known mistakes; the students of this group gave exactly the same results "
@@ -58,7 +60,8 @@ def groups(works, order=()):
     Parameters
     ----------
     works : list of ``collect.Work``
-    order : assignments in course order (ties are sorted by assignment, then function)
+    order : assignments in course order (groups of one size: recognised mistakes first, see ``KIND_ORDER``,
+        then by assignment, then function)
 
     Returns
     -------
@@ -83,8 +86,8 @@ def groups(works, order=()):
                     "students": sorted(w.student for w in members),
                     "points": round(sum(w.max_score - w.score for w in members), 3)})
     rank = {a: i for i, a in enumerate(order)}
-    out.sort(key=lambda g: (-len(g["students"]), rank.get(g["assignment"], len(rank)), g["assignment"],
-                            g["function"], g["diagnosis"], g["behaviour"]))
+    out.sort(key=lambda g: (-len(g["students"]), KIND_ORDER.index(g["kind"]), rank.get(g["assignment"], len(rank)),
+                            g["assignment"], g["function"], g["diagnosis"], g["behaviour"]))
     return out
 
 
