@@ -9,9 +9,10 @@
                                             nbgrader release_feedback (students fetch it in the Assignments tab)
     export    [--to grades.csv]             the gradebook as UTF-8 CSV
     report    ASSIGNMENT ... | --all        the table again, from the gradebook (no grading)
-    run       ASSIGNMENT ... | --all        release, autograde, feedback, export, report; with --exchange (on a
-                                            JupyterHub, after the deadline): collect, autograde, feedback and
-                                            release_feedback, export, report
+    insight   ASSIGNMENT ... | --all        the class's common mistakes and answers that look copied (HTML, JSON)
+    run       ASSIGNMENT ... | --all        release, autograde, feedback, export, report, insight; with --exchange (on
+                                            a JupyterHub, after the deadline): collect, autograde, feedback and
+                                            release_feedback, export, report, insight
     demo      [--dir DIR]                   the whole workflow on sample submissions in a scratch course
     student-kit ASSIGNMENT ... | --all --to DIR [--released A ...]
                                             what students receive: DIR/<assignment>/ and DIR/<assignment>.zip
@@ -36,7 +37,7 @@ from traitlets.config import Config
 
 from .batch import pool
 from .batch.shards import parse_shard
-from .batch.workflow import autograde, collect, demo, feedback, release, reports_for
+from .batch.workflow import autograde, collect, demo, feedback, insight, release, reports_for
 from .grading import report as reporting
 from .grading.course import Course, PipelineError, load_config
 from .grading.gradebook import GradebookUnreadable
@@ -67,7 +68,8 @@ def _parser():
         p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
         p.add_argument("--all", action="store_true", help="every assignment in the gradebook")
         p.add_argument("--student", action="append", help="only this student (repeatable)")
-        p.add_argument("--json", help="also write the reports as JSON to this file")
+        p.add_argument("--json", help="also write the insight report as JSON to this file" if name == "insight"
+                       else "also write the reports as JSON to this file")
         p.add_argument("--shard", metavar="I/N", help="only the students of shard I of N (a hash of the student id; "
                        "needs a PostgreSQL gradebook shared by the N machines)")
         if name in ("feedback", "run"):
@@ -90,8 +92,11 @@ def _parser():
     with_assignments("autograde", "autograde every student and print the table")
     with_assignments("feedback", "write feedback HTML for every graded student")
     with_assignments("report", "print the table from the gradebook")
-    run = with_assignments("run", "release, autograde, feedback, export and report")
+    ins = with_assignments("insight", "the class's common mistakes and answers that look copied, after autograde")
+    ins.add_argument("--html", default="insight.html", help="the report as one HTML file (default insight.html)")
+    run = with_assignments("run", "release, autograde, feedback, export, report and insight")
     run.add_argument("--to", default="grades.csv", help="CSV file (default grades.csv)")
+    run.add_argument("--insight", default="insight.html", help="the insight report's HTML file (default insight.html)")
     exp = sub.add_parser("export", help="write grades.csv (UTF-8)")
     exp.add_argument("--to", default="grades.csv")
     dem = sub.add_parser("demo", help="the whole workflow on sample submissions, in a scratch course")
@@ -197,10 +202,16 @@ def main(argv=None):
         if args.command == "run":
             print(f"grades: {course.export(args.to)}")
         reports = reports_for(course, assignments, args.student, graded, shard)
+        if args.command == "insight":
+            insight(course, assignments, reports, args.html, args.json)
+            return 0
         print()
         print(reporting.summary(reports))
         if args.json:
             reporting.dump(reports, args.json)
+        if args.command == "run":
+            print()
+            insight(course, assignments, reports, args.insight)
         if feedback_failed:
             print(f"feedback failed for {len(feedback_failed)} submission(s): see above", file=sys.stderr)
             return 2

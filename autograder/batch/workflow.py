@@ -1,4 +1,4 @@
-"""The instructor's steps over a whole class: release, collect, autograde, feedback, the reports, and the demo.
+"""The instructor's steps over a whole class: release, collect, autograde, feedback, the reports, insight, and the demo.
 
 With nbgrader's exchange (a course on a JupyterHub): ``release(exchange=True)`` also builds each assignment's
 student kit and releases it to the students (``release_assignment``), ``collect`` takes their submissions from
@@ -13,6 +13,8 @@ from ..grading import exchange as nbexchange
 from ..grading import gradebook
 from ..grading import report as reporting
 from ..grading.course import Course, PipelineError
+from ..insight import page
+from ..insight import report as insight_report
 from ..kit import build as kits
 from ..kit.rules import KitError
 from ..kit.settings import StudentKit
@@ -115,6 +117,19 @@ def reports_for(course, assignments, students=None, graded=(), shard=None):
             if (not students or s in students) and in_shard(s, shard)]
 
 
+def insight(course, assignments, reports, html=None, json_path=None, out=print):
+    """The class insight report (``autograder.insight``): printed, and written to ``html`` / ``json_path``."""
+    found = insight_report.build(course, reports, list(assignments))
+    out(insight_report.summary(found))
+    if html:
+        pathlib.Path(html).write_text(page.page(found), encoding="utf-8")
+        out(f"insight:  {html}")
+    if json_path:
+        insight_report.dump(found, json_path)
+        out(f"insight:  {json_path}")
+    return found
+
+
 # ---------------------------------------------------------------------- the demo
 
 def demo(source_root, folder=None, out=print, jobs=None, overrides=None):
@@ -138,6 +153,8 @@ def demo(source_root, folder=None, out=print, jobs=None, overrides=None):
     reports = reports_for(course, assignments, graded=graded)
     out("")
     out(reporting.summary(reports))
+    out("")
+    insight(course, assignments, reports, folder / "insight.html", folder / "insight.json", out)
     out("")
     out(f"grades:   {grades}")
     out(f"feedback: {folder / course.coursedir.feedback_directory}/<student>/<assignment>/<notebook>.html")

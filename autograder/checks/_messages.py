@@ -3,7 +3,14 @@
 Every message a student reads starts with Simplified Chinese and then says
 the same in English. A failure carries a short diagnosis code (for TAs and
 tests) and, for an unrecognised mismatch, the first differing case.
+
+The error a failing check raises also carries the same facts for machines
+(``error.diagnosis``, see ``record``): grading keeps them in the autograded
+notebook (``autograder.diagnoses``) so that the class report can group the
+students by mistake without reading the messages.
 """
+
+import hashlib
 
 import numpy as np
 
@@ -20,12 +27,14 @@ class Diagnosis:
     code : str, e.g. ``"missing_1_over_m"``; stable, tests assert on it
     zh, en : str, what is wrong and how to fix it
     details : str, optional, the case that shows it (inputs, expected, got)
+    behaviour : str, optional, a fingerprint of what the student's code returned on the check's cases
+        (``behaviour``); by default, a fingerprint of ``details``
     """
 
-    __slots__ = ("code", "zh", "en", "details")
+    __slots__ = ("code", "zh", "en", "details", "behaviour")
 
-    def __init__(self, code, zh, en, details=""):
-        self.code, self.zh, self.en, self.details = code, zh, en, details
+    def __init__(self, code, zh, en, details="", behaviour=""):
+        self.code, self.zh, self.en, self.details, self.behaviour = code, zh, en, details, behaviour
 
     def __repr__(self):
         return f"Diagnosis({self.code!r})"
@@ -39,7 +48,43 @@ def fail(name, diagnosis, hidden=False):
             f"诊断代码 / diagnosis code: {diagnosis.code}")
     if diagnosis.details:
         text += "\n" + diagnosis.details
-    return AssertionError(text)
+    error = AssertionError(text)
+    error.diagnosis = record(name, diagnosis, hidden)
+    return error
+
+
+def record(name, diagnosis, hidden=False):
+    """The failure as data: ``{"function", "code", "hidden", "zh", "en", "behaviour"}`` (all str but ``hidden``).
+
+    ``behaviour`` tells apart two unrecognised mistakes: students whose code gave the same results on the
+    same cases share it.
+    """
+    return {"function": str(name), "code": diagnosis.code, "hidden": bool(hidden), "zh": diagnosis.zh,
+            "en": diagnosis.en, "behaviour": diagnosis.behaviour or _digest(diagnosis.details)}
+
+
+def behaviour(results):
+    """A short fingerprint of a list of results: arrays rounded to 6 decimals, an exception by its type.
+
+    Parameters
+    ----------
+    results : list of (ok, value): the value the code returned (``ok``) or the exception it raised
+    """
+    return _digest("\n".join(_piece(value) if ok else f"raised {type(value).__name__}" for ok, value in results))
+
+
+def _piece(value):
+    try:
+        arr = np.round(_asarray(value, dtype=float), 6) + 0.0     # + 0.0: -0.0 and 0.0 alike
+    except Exception:
+        if isinstance(value, (list, tuple)):                       # a tuple of arrays of different shapes
+            return "(" + ",".join(_piece(v) for v in value) + ")"
+        return f"returned {type(value).__name__}"
+    return f"{arr.shape}:{arr.tobytes().hex()}"
+
+
+def _digest(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def success(name, n_cases, hidden=False):

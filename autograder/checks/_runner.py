@@ -165,9 +165,10 @@ def value_check(ctx, fn, namespace, spec):
     i = failing[0]
     o = outcomes[i]
     details = spec.details(cases[i], o)
-    if not o.ok:
-        ctx.fail(raised(ctx.name, o.error, details))
-    ctx.fail(msg.mismatch(details))
+    unexplained = raised(ctx.name, o.error, details) if not o.ok else msg.mismatch(details)
+    # No known mistake: what the code gave on every case tells this student's mistake from another's.
+    unexplained.behaviour = msg.behaviour([(o.ok, o.value if o.ok else o.error) for o in outcomes])
+    ctx.fail(unexplained)
 
 
 def _run_cases(ctx, fn, namespace, spec, cases, which, style):

@@ -68,10 +68,13 @@ def graded(assignment, root=ROOT):
     for cell in nb["cells"]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell["cell_type"] == "code" and meta.get("grade"):
-            for name in _CHECK_CALL.findall("".join(cell["source"])):
-                if name not in names:
-                    names.append(name)
+            names += [name for name in checked("".join(cell["source"])) if name not in names]
     return names
+
+
+def checked(source):
+    """The graded functions a test cell checks (its ``checks.check_<name>(`` calls), in order, once each."""
+    return list(dict.fromkeys(_CHECK_CALL.findall(source)))
 
 
 def all_graded(root=ROOT):

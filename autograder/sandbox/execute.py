@@ -61,7 +61,7 @@ from nbgrader.preprocessors import Execute
 import matplotlib
 import reludrop_core
 
-from .. import demonstrations, events
+from .. import demonstrations, diagnoses, events
 from . import bubblewrap, guard as guard_module
 from .kernel import SandboxKernelManager
 
@@ -308,6 +308,7 @@ class GradingExecute(Execute):
         except DeadKernelError:
             raise _Stop("kernel-died", "DeadKernelError", self._death_notice()) from None
         if graded:
+            self._keep_diagnosis(cell)
             changed += [c for c in self._verify() if c not in changed]
             if changed:
                 listed = ", ".join(changed[:6]) + (" ..." if len(changed) > 6 else "")
@@ -398,6 +399,19 @@ class GradingExecute(Execute):
             return [f"the grading guard did not answer ({failed})"]
         except (TypeError, ValueError):
             return ["the grading guard gave no valid answer"]
+
+    def _keep_diagnosis(self, cell):
+        """Keep in the cell's metadata the diagnosis of the check that failed in it (``autograder.diagnoses``)."""
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        if not self._guarded or not errors or len(errors[-1].evalue) > 50_000:     # no check writes that much
+            return
+        try:
+            found = json.loads(self._guard_call(f"{_GUARD}.last_failure({errors[-1].ename!r}, {errors[-1].evalue!r})"))
+        except (_GuardFailed, TypeError, ValueError):
+            return
+        record = diagnoses.clean(found)
+        if record is not None:
+            diagnoses.keep(cell, record)
 
     def _guard_call(self, expression):
         return run_sync(self._async_user_expression)(expression)

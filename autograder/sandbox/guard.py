@@ -8,7 +8,9 @@
 * ``record_names(names)`` after each read-only (locked) cell: the names that
   cell bound to a module or to a grading object (``np``, ``plt``, ``checks``);
 * ``verify()`` before and after each graded test cell: it returns what was
-  changed since, and puts it back.
+  changed since, and puts it back;
+* ``last_failure(ename, evalue)`` after a test cell that failed: the
+  diagnosis the check attached to the error (``autograder.diagnoses``).
 
 What is recorded and restored:
 
@@ -163,6 +165,20 @@ def verify():
                 changes.append(f"the notebook name {key!r}")
                 shell.user_ns[key] = obj
     return json.dumps(changes)
+
+
+def last_failure(ename, evalue):
+    """The ``diagnosis`` record (JSON) of the error the test cell just raised, or ``null``.
+
+    IPython keeps the cell's uncaught exception in ``sys.last_value``; it counts only when it is the error
+    the cell's output shows (same type name, same message). It is cleared, so a later cell never reuses it.
+    """
+    error = getattr(sys, "last_value", None)
+    sys.last_value = None
+    if error is None or type(error).__name__ != ename or str(error) != evalue:
+        return json.dumps(None)
+    found = getattr(error, "diagnosis", None)
+    return json.dumps(found if isinstance(found, dict) else None, ensure_ascii=False)
 
 
 def _verify_shell(record):
