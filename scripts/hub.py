@@ -11,7 +11,8 @@ script's). The hub starts configurable-http-proxy (npm) and, at each login, the 
 user. Ctrl+C (or SIGTERM to this PID) stops the hub, the proxy and every user's server.
 
 ``--install`` first creates the course's environment where ``[hub] python`` says (default /opt/reludrop-hub),
-readable by every user, with this repository's course and JupyterHub from PyPI, if it is not there yet.
+readable by every user, with this repository's course and JupyterHub from PyPI, if it is not there yet (and
+installs this repository's course into it again if it holds another checkout's).
 How a department runs it for real (HTTPS, its authenticator, systemd): docs/jupyterhub.md.
 """
 
@@ -44,18 +45,25 @@ def base_python():
 
 
 def install(settings):
-    """Create the course's environment at ``settings.python`` (a venv every user can run) if it is missing.
+    """Make the course's environment at ``settings.python`` (a venv every user can run) run this repository's course.
 
-    The course is installed in editable mode from this repository, which must stay where every user can read
-    it (the users' servers also read its hub/student and hub/instructor settings).
+    Missing: create it. There, but with the course of another checkout (``import autograder`` finds it elsewhere):
+    install this one into it again. The course is installed in editable mode from this repository, which must stay
+    where every user can read it (the users' servers also read its hub/student and hub/instructor settings).
     """
-    if settings.python.exists():
-        return
     prefix = settings.python.parent.parent
-    base = base_python()
-    print(f"creating the course's environment in {prefix} ({base} -m venv; pip install -e '{ROOT}[course,hub]')")
-    subprocess.run([base, "-m", "venv", str(prefix)], check=True)
-    subprocess.run([str(prefix / "bin" / "pip"), "install", "--quiet", "-e", f"{ROOT}[course,hub]"], check=True)
+    if settings.python.exists():
+        found = deploy.course_of(settings.python)
+        if found == deploy.REPO:
+            return
+        print(f"the course's environment {prefix} runs the course of {found or 'no checkout'}: "
+              f"pip install -e '{ROOT}[course,hub]' into it")
+    else:
+        base = base_python()
+        print(f"creating the course's environment in {prefix} ({base} -m venv; pip install -e '{ROOT}[course,hub]')")
+        subprocess.run([base, "-m", "venv", str(prefix)], check=True)
+    subprocess.run([str(prefix / "bin" / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[course,hub]"],
+                   check=True)
     subprocess.run(["chmod", "-R", "a+rX", str(prefix)], check=True)
 
 

@@ -22,8 +22,6 @@ import psutil
 
 from browser_helpers import PANEL, kill_all, process_tree
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-HUB_SCRIPT = ROOT / "scripts" / "hub.py"
 RUNUSER = shutil.which("runuser") or "/usr/sbin/runuser"
 
 
@@ -83,13 +81,65 @@ def run_as(user, args, python, cwd=None, timeout=600):
                           timeout=timeout)
 
 
+# --- the checkout under test -----------------------------------------------------------------------------------------
+
+#: Never copied: the environment, build products, and a gradebook or graded work left in the checkout.
+NOT_COPIED = {".git", ".venv", "build", "submitted", "autograded", "feedback", "kits", ".pytest_cache", ".hypothesis",
+              "__pycache__", ".ipynb_checkpoints"}
+
+
+def _copied(relative):
+    parts = pathlib.PurePosixPath(relative).parts
+    return bool(parts) and not (NOT_COPIED & set(parts)) and not parts[-1].startswith("gradebook.db") \
+        and not parts[-1].endswith(".pyc") and not parts[0].endswith(".egg-info")
+
+
+def copy_checkout(source, target):
+    """Copy the checkout ``source`` to ``target`` (made anew), every file readable by all, every folder 0755.
+
+    What is copied: git's files of the checkout as they are in the work tree (tracked, and untracked ones git does
+    not ignore), without ``NOT_COPIED``; without git, the whole folder less ``NOT_COPIED`` and git's ignored names.
+    """
+    source, target = pathlib.Path(source), pathlib.Path(target)
+    if target.exists():
+        shutil.rmtree(target)
+    listed = subprocess.run(["git", "-C", str(source), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True) if shutil.which("git") else None
+    if listed is not None and listed.returncode == 0:
+        files = [f for f in listed.stdout.decode("utf-8", "surrogateescape").split("\0") if f and _copied(f)]
+    else:
+        files = [p.relative_to(source).as_posix() for p in source.rglob("*")
+                 if p.is_file() and _copied(p.relative_to(source).as_posix())]
+    target.mkdir(parents=True)
+    for relative in files:
+        path = source / relative
+        if not path.is_file() or path.is_symlink():     # deleted in the work tree, or a submodule
+            continue
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target / relative)
+    for dirpath, dirnames, filenames in os.walk(target):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
+    return target
+
+
+def reachable_by_all(path):
+    """Is every folder from / down to ``path`` searchable by other users?"""
+    path = pathlib.Path(path).resolve()
+    return all(os.stat(p).st_mode & 0o001 for p in [path, *path.parents])
+
+
 # --- the hub ----------------------------------------------------------------------------------------------------------
 
 class Hub:
-    """``scripts/hub.py --settings <file>`` run by ``python``, on the settings' loopback port."""
+    """``scripts/hub.py --settings <file>`` (``script``: that of the checkout under test) run by ``python``, on the
+    settings' loopback port."""
 
-    def __init__(self, python, settings_path, port, log_path):
-        self.python, self.settings_path, self.port = str(python), pathlib.Path(settings_path), port
+    def __init__(self, python, script, settings_path, port, log_path):
+        self.python, self.script = str(python), pathlib.Path(script)
+        self.settings_path, self.port = pathlib.Path(settings_path), port
         self.log_path = pathlib.Path(log_path)
         self.url = f"http://127.0.0.1:{port}"
         self.proc = None
@@ -98,7 +148,7 @@ class Hub:
 
     def start(self, timeout=90):
         self._log = open(self.log_path, "w", encoding="utf-8")
-        self.proc = subprocess.Popen([self.python, str(HUB_SCRIPT), "--settings", str(self.settings_path)],
+        self.proc = subprocess.Popen([self.python, str(self.script), "--settings", str(self.settings_path)],
                                      stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + timeout

@@ -3,7 +3,11 @@
 One hub for the whole module, started by ``scripts/hub.py`` (what ``make hub`` runs) on a loopback port: JupyterHub
 from PyPI, configurable-http-proxy from npm, PAM logins of real Unix users made for the test (``useradd``, random
 passwords), one JupyterLab server per user started as that user (LocalProcessSpawner), nbgrader's exchange in a
-scratch folder. Chromium (Debian's, through Playwright) plays each user, one after the other:
+scratch folder. The hub runs the code under test, wherever it is checked out: a copy of this checkout (its files,
+no .venv, build or graded work) in /srv/reludrop-hub-test, every user able to read it, installed in editable mode
+in the users' environment /opt/reludrop-hub-test (made the first time, set to the copy when it holds another);
+the test checks that the users' Python imports the course from the copy. Chromium (Debian's, through Playwright)
+plays each user, one after the other:
 
 1. the instructor releases 01 to the exchange (``python -m autograder release --exchange``, as the instructor);
 2. each student logs in, fetches 01 in the Assignments tab (JupyterLab in Chinese, the Assignments tab on, no
@@ -17,9 +21,10 @@ scratch folder. Chromium (Debian's, through Playwright) plays each user, one aft
 6. the hub is stopped by its PID: the proxy, every user's server and their kernels must be gone with it.
 
 Screenshots of each step go to ``build/hub-artifacts/``. The browser (and whatever outlived the hub) is stopped by
-PID at the end, also when a test fails, and the users are removed. After the run pytest prints how long each step took. Needs root,
-Chromium, Playwright, configurable-http-proxy and bubblewrap: without one, the tests fail under CI (``CI=true``)
-and are skipped elsewhere, with the reason.
+PID at the end, also when a test fails, the users and the copy are removed. After the run pytest prints how long
+each step took. Needs root, Chromium, Playwright, JupyterHub, configurable-http-proxy (npm), bubblewrap, useradd,
+runuser and venv (``.ci/ensure-debian`` installs them): without one, the tests fail under CI (``CI=true``) and are
+skipped elsewhere, with the reason.
 """
 
 import json
@@ -31,7 +36,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import tomllib
 
@@ -39,13 +43,14 @@ import nbformat
 import psutil
 import pytest
 
-from autograder.hub import deploy, settings as hub_settings
+from autograder.hub import settings as hub_settings
 from browser_helpers import (
     MENU_BAR, Browser, find_chromium, fresh_profile_dir, free_port, rendered_cells, run_all_cells, save, type_cell,
     validate, wait_menu_bar, wait_run_finished,
 )
 from hub_helpers import (
-    HUB_SCRIPT, Hub, Users, assignment_row, log_in, open_assignments, open_notebook_at, run_as, write_settings,
+    Hub, Users, assignment_row, copy_checkout, log_in, open_assignments, open_notebook_at, reachable_by_all, run_as,
+    write_settings,
 )
 from test_notebooks import is_answer, is_manual, read, solution_path
 
@@ -82,11 +87,19 @@ def missing_prerequisites():
     for tool, install in [("configurable-http-proxy", "apt-get install -y nodejs npm && npm install -g "
                                                       "configurable-http-proxy"),
                           ("bwrap", "apt-get install -y bubblewrap"), ("useradd", "apt-get install -y passwd"),
+                          ("userdel", "apt-get install -y passwd"), ("chpasswd", "apt-get install -y passwd"),
                           ("runuser", "apt-get install -y util-linux")]:
         if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
             return f"{tool} is missing ({install}; .ci/ensure-debian installs it)"
     if find_chromium() is None:
         return "Chromium is not installed (apt-get install chromium)"
+    if not TEST_PYTHON.exists():
+        # scripts/hub.py --install makes it with a Python every user can run (this one, else Debian's python3).
+        base = next((p for p in (getattr(sys, "_base_executable", None), "/usr/bin/python3")
+                     if p and os.path.exists(p) and reachable_by_all(pathlib.Path(p).parent)), None)
+        if base is None or subprocess.run([base, "-c", "import ensurepip, venv"], capture_output=True).returncode:
+            return (f"no Python every user can run that can make {TEST_ENV} (apt-get install -y python3 python3-venv; "
+                    f".ci/ensure-debian installs it)")
     return None
 
 
@@ -118,26 +131,34 @@ class Clock:
         TIMINGS[self.step] = TIMINGS.get(self.step, 0.0) + time.monotonic() - self.started
 
 
-#: The hub's own environment (``[hub] python`` of hub/course.toml), used when this venv is out of the users' reach.
-SHARED_PYTHON = pathlib.Path("/opt/reludrop-hub/bin/python")
+#: Where the test runs the course from: a copy of this checkout (``CHECKOUT``) that every user can read, the exchange,
+#: the hub's state and settings; made anew, removed at the end. The checkout itself may sit where the course's users
+#: cannot read it (CI clones it into a folder of its own), and its solutions/ and build/ keep their modes.
+TEST_ROOT = pathlib.Path("/srv/reludrop-hub-test")
+CHECKOUT = TEST_ROOT / "reludrop"
+#: The users' environment of the test (``[hub] python``): the course installed in editable mode from ``CHECKOUT``,
+#: JupyterHub and the course's tools; made by ``scripts/hub.py --install`` the first time, kept for the next run.
+#: Not the deployment's /opt/reludrop-hub (hub/course.toml), which a `make hub` of this machine may be using.
+TEST_ENV = pathlib.Path("/opt/reludrop-hub-test")
+TEST_PYTHON = TEST_ENV / "bin" / "python"
 
 
-def _course_python(write_settings_for):
-    """A Python every course user can run with the course: this venv, unless it lives where they cannot read it
-    (as under /root); then the hub's own environment, made by ``scripts/hub.py --install`` if missing."""
-    try:
-        deploy.check_access(hub_settings.load(write_settings_for(pathlib.Path(sys.executable))))
-        return pathlib.Path(sys.executable)
-    except deploy.DeployError:
-        path = write_settings_for(SHARED_PYTHON)
-    subprocess.run([sys.executable, str(HUB_SCRIPT), "--settings", str(path), "--install", "--prepare-only"],
-                   check=True)
-    return SHARED_PYTHON
+def _course_python(settings_path):
+    """``TEST_PYTHON``, running the course of ``CHECKOUT``: ``CHECKOUT``'s own ``scripts/hub.py --install
+    --prepare-only`` creates the environment if it is missing, installs ``CHECKOUT`` into it if it holds another
+    checkout, prepares the machine and checks what the users can run and read."""
+    env = {**os.environ, "PYTHONPATH": str(CHECKOUT)}      # the copy's autograder, not this checkout's
+    result = subprocess.run([sys.executable, str(CHECKOUT / "scripts" / "hub.py"), "--settings", str(settings_path),
+                             "--install", "--prepare-only"], env=env, capture_output=True, text=True)
+    (ARTIFACTS / "prepare.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+    assert result.returncode == 0, f"scripts/hub.py --install --prepare-only failed:\n{result.stdout}\n{result.stderr}"
+    return TEST_PYTHON
 
 
 @pytest.fixture(scope="module")
 def hub(request):
-    """The users, the hub (its settings in a scratch folder), and one Chromium; all stopped or removed at the end."""
+    """The users, the hub (run from a copy of this checkout, its settings in a scratch folder), and one Chromium;
+    all stopped or removed at the end."""
     reason = missing_prerequisites()
     if reason:
         if os.environ.get("CI") == "true":
@@ -149,9 +170,13 @@ def hub(request):
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     ARTIFACTS.mkdir(parents=True)
-    # Outside /tmp/pytest-of-root (0700): the users' servers must reach the exchange in it.
-    scratch = pathlib.Path(tempfile.mkdtemp(prefix="reludrop-hub-test-"))
-    os.chmod(scratch, 0o755)
+    # The users' servers reach the exchange and the copy in it: not under /tmp/pytest-of-root (0700) nor $TMPDIR.
+    if TEST_ROOT.exists():
+        shutil.rmtree(TEST_ROOT)                     # left over from an interrupted run
+    TEST_ROOT.mkdir(parents=True)
+    os.chmod(TEST_ROOT, 0o755)
+    assert reachable_by_all(TEST_ROOT), f"{TEST_ROOT}: a folder on the way is not searchable by other users"
+    scratch = TEST_ROOT
     users = Users([INSTRUCTOR, *STUDENTS])
     state = {"users": users, "scratch": scratch, "browser": None, "hub": None}
 
@@ -165,24 +190,29 @@ def hub(request):
                     state["hub"].stop()
             finally:
                 users.remove()
-                shutil.rmtree(scratch, ignore_errors=True)
+                shutil.rmtree(TEST_ROOT, ignore_errors=True)
         summary.lines.append(f"screenshots and the hub's log: {ARTIFACTS}")
         for step, seconds in TIMINGS.items():
             summary.lines.append(f"  {step}: {seconds:.1f} s")
         summary.lines.append(f"  whole module (users, hub, browser, teardown): {time.monotonic() - started:.0f} s")
 
     request.addfinalizer(stop)
-    with Clock()("set-up: users, course environment check, hub start, browser start"):
+    with Clock()("set-up: copy of the checkout, users, course environment, hub start, browser start"):
+        copy_checkout(ROOT, CHECKOUT)
         users.create()
         port = free_port()
-
-        def settings_for(python):
-            return write_settings(scratch / "course.toml", port=port, state_dir=scratch / "state", python=python,
-                                  exchange=scratch / "exchange", instructor=INSTRUCTOR, students=STUDENTS)
-
-        python = _course_python(settings_for)
-        settings = hub_settings.load(settings_for(python))
-        state["hub"] = Hub(python, scratch / "course.toml", port, ARTIFACTS / "jupyterhub.log").start()
+        settings_path = write_settings(scratch / "course.toml", port=port, state_dir=scratch / "state",
+                                       python=TEST_PYTHON, exchange=scratch / "exchange", instructor=INSTRUCTOR,
+                                       students=STUDENTS)
+        python = _course_python(settings_path)
+        # The hub must run the copy's code and nothing of another checkout: the users' Python imports it from there.
+        for user in (INSTRUCTOR, STUDENTS[0]):
+            where = run_as(user, ["-c", "import autograder; print(autograder.__file__)"], python)
+            assert where.returncode == 0 and where.stdout.strip() == str(CHECKOUT / "autograder" / "__init__.py"), \
+                f"{user}'s {python} imports the course from {where.stdout.strip() or where.stderr}, not {CHECKOUT}"
+        settings = hub_settings.load(settings_path)
+        state["hub"] = Hub(python, CHECKOUT / "scripts" / "hub.py", settings_path, port,
+                           ARTIFACTS / "jupyterhub.log").start()
         state["browser"] = Browser(find_chromium(), fresh_profile_dir(scratch)).start()
     return {"hub": state["hub"], "page": state["browser"].page, "users": users, "settings": settings,
             "python": python, "shots": iter(range(1, 100))}
@@ -381,24 +411,28 @@ for path in {paths!r}:
 
 def test_a_students_server_cannot_read_others(hub, failure_shot):
     """Does each user's server run as that Unix user, and can a student's server read neither a classmate's home,
-    nor the instructor's course folder or gradebook, nor the list of submissions in the exchange, nor the
-    repository's solutions (the course is installed from it) or its build folder? Does the hub
+    nor the instructor's course folder or gradebook, nor the list of submissions in the exchange, nor the solutions
+    of the checkout the hub runs (the course is installed from it)? Are their settings the copy's? Does the hub
     keep a student out of the instructor's and a classmate's servers?"""
     page, settings, users = hub["page"], hub["settings"], hub["users"]
-    by_user = {}
+    by_user, config_of = {}, {}
     for proc in hub["hub"].processes():
         try:
             if "jupyterhub-singleuser" in " ".join(proc.cmdline()):
-                by_user[proc.environ().get("JUPYTERHUB_USER")] = proc.username()
+                environ = proc.environ()
+                by_user[environ.get("JUPYTERHUB_USER")] = proc.username()
+                config_of[environ.get("JUPYTERHUB_USER")] = environ.get("JUPYTER_CONFIG_PATH")
         except psutil.Error:
             continue
     assert by_user == {s: s for s in STUDENTS}, f"users' servers and the Unix users they run as: {by_user}"
+    # Their settings come from the copy under test, not from another checkout.
+    assert config_of == {s: str(CHECKOUT / "hub" / "student") for s in STUDENTS}, config_of
     student = STUDENTS[0]
     course = settings.course_root
     paths = [str(users.home(STUDENTS[1])), str(users.home(STUDENTS[1]) / AID / f"{AID}.ipynb"), str(course),
              str(course / "gradebook.db"), str(course / "solutions" / AID / f"{AID}.ipynb"),
              str(settings.exchange / settings.course_id / "inbound"),
-             str(ROOT / "solutions" / AID / f"{AID}.ipynb"), str(ROOT / "build")]
+             str(CHECKOUT / "solutions"), str(CHECKOUT / "solutions" / AID / f"{AID}.ipynb")]
     probe = users.home(student) / "probe.ipynb"
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PROBE.format(paths=paths))])
     notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}

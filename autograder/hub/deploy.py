@@ -14,7 +14,9 @@
 - the hub's own state folder (its database and cookie secret): root only, 0700;
 - this repository's ``solutions/`` (and a gradebook, ``build/``, graded work left in it): root only. The users'
   servers read the repository (the course is installed from it in editable mode, and their settings are in
-  ``hub/``), never the reference answers or the hidden tests.
+  ``hub/``), never the reference answers or the hidden tests. This changes the modes in the checkout the hub
+  runs from (``make hub``: this one); tests/test_hub.py runs the hub from a copy of the checkout, so only the
+  copy's change.
 """
 
 import os
@@ -72,14 +74,27 @@ def prepare(settings, out=print):
     out(f"this repository's {', '.join(n for n in PRIVATE_IN_REPO if (REPO / n).exists())}: root only")
 
 
+#: Printed by the course's Python: the checkout its ``autograder`` comes from.
+WHERE = "import autograder, pathlib; print(pathlib.Path(autograder.__file__).resolve().parents[1])"
+
+
+def course_of(python):
+    """The checkout whose course ``python`` imports (a pathlib.Path), or None when it cannot import it."""
+    result = subprocess.run([str(python), "-c", WHERE], capture_output=True, text=True, cwd="/")
+    return pathlib.Path(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip() else None
+
+
 def check_access(settings):
     """Can the course's users run the course's Python and read their server settings? DeployError if not.
 
     Run as the instructor and as the first student (every student has the same rights): the environment and
-    this repository's ``hub/`` folders must be readable by all, e.g. under /opt, not under /root.
+    this repository's ``hub/`` folders must be readable by all, e.g. under /opt, not under /root. The users'
+    Python must also run this repository's course: the hub reads its settings from the checkout of the course it
+    imports, and this one prepared the machine (a venv installed from another checkout is refused).
     """
     probe = ("import autograder, reludrop_core, nbgrader, jupyterlab, jupyterhub, pathlib, sys; "
-             "[pathlib.Path(p).joinpath('jupyter_server_config.py').read_text() for p in sys.argv[1:]]")
+             "[pathlib.Path(p).joinpath('jupyter_server_config.py').read_text() for p in sys.argv[1:]]; "
+             "print(pathlib.Path(autograder.__file__).resolve().parents[1])")
     for user, folder in [(settings.instructor, INSTRUCTOR_CONFIG)] + [(s, STUDENT_CONFIG) for s in settings.students[:1]]:
         result = subprocess.run([RUNUSER, "-u", user, "--", str(settings.python), "-c", probe, str(folder)],
                                 capture_output=True, text=True, cwd="/", env=_plain_env(settings, user))
@@ -89,6 +104,11 @@ def check_access(settings):
                 f"{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode}\n"
                 f"Install the course where every user can read it (scripts/hub.py --install puts it in "
                 f"{settings.python.parent.parent}) and keep this repository in a world-readable folder.")
+        found = pathlib.Path(result.stdout.strip().splitlines()[-1])
+        if found != REPO:
+            raise DeployError(
+                f"{settings.python} runs the course of {found}, not of this repository {REPO}: "
+                f"scripts/hub.py --install installs this one into it (or set [hub] python to its own environment)")
 
 
 def _plain_env(settings, user):
