@@ -574,14 +574,16 @@ def test_students_fetch_their_own_feedback(hub, failure_shot):
 
 def test_run_does_the_instructors_round(hub):
     """Does ``python -m autograder run --exchange`` (collect, autograde, feedback and release_feedback, export,
-    report) do the instructor's round again, with the same scores?"""
+    report, the class insight page) do the instructor's round again, with the same scores?"""
     report = hub["settings"].course_root / "report-run.json"
+    page = hub["settings"].course_root / "insight.html"
     with Clock()("instructor: run --exchange 01 (the whole round again)"):
-        result = instructor(hub, "run", "--exchange", AID, "--json", str(report))
+        result = instructor(hub, "run", "--exchange", AID, "--json", str(report), "--insight", str(page))
     assert result.returncode in (0, 1), f"run --exchange failed:\n{result.stdout}\n{result.stderr}"
     for line in ("collected 01_relu_network: 3 submission(s)", "autograding 3 submission(s)",
-                 "feedback released to 3 student submission(s)", "grades: "):
+                 "feedback released to 3 student submission(s)", "grades: ", f"insight:  {page}"):
         assert line in result.stdout, f"{line!r} not in:\n{result.stdout}"
+    assert page.is_file() and "<html" in page.read_text(encoding="utf-8").lower(), page
     assert _auto_scores(report) == {STUDENTS[0]: AUTO_POINTS, STUDENTS[1]: AUTO_POINTS - 1, STUDENTS[2]: 0.0}
 
 
