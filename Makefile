@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lab bench bench-grading bench-class venv clean
+.PHONY: demo test lab hub bench bench-grading bench-class venv clean
 
 # The instructor's whole workflow on a sample class in build/demo_course/, the four student kits in build/kits/
 # (as if 01's and 03's solutions were released, which 02-04 need), then the handout's experiments.
@@ -26,6 +26,11 @@ test: $(STAMP)
 # JupyterLab on notebooks/ in student mode (see student_mode/README.md).
 lab: $(STAMP)
 	$(PY) scripts/lab.py
+
+# The course's JupyterHub on 127.0.0.1:8000 (as root; settings in hub/course.toml, docs/jupyterhub.md): creates the
+# course's environment in /opt/reludrop-hub first if it is missing, prepares the exchange and the course folder.
+hub: $(STAMP)
+	$(PY) scripts/hub.py --install
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py

@@ -1,12 +1,18 @@
 """The instructor's pipeline: ``python -m autograder <command>`` from the course folder.
 
-    release   [ASSIGNMENT ...]              nbgrader generate_assignment --force (all by default)
+    release   [ASSIGNMENT ...] [--exchange] nbgrader generate_assignment --force (all by default); --exchange: also
+                                            build the student kit and nbgrader release_assignment it to the students
+    collect   ASSIGNMENT ... | --all        nbgrader collect --update: the students' submissions from the exchange
     autograde ASSIGNMENT ... | --all        autograde every student, print the table; exit 1 if anything needs attention
-    feedback  ASSIGNMENT ... | --all        nbgrader generate_feedback for every graded student
+    feedback  ASSIGNMENT ... | --all [--exchange]
+                                            nbgrader generate_feedback for every graded student; --exchange: also
+                                            nbgrader release_feedback (students fetch it in the Assignments tab)
     export    [--to grades.csv]             the gradebook as UTF-8 CSV
     report    ASSIGNMENT ... | --all        the table again, from the gradebook (no grading)
     insight   ASSIGNMENT ... | --all        the class's common mistakes and answers that look copied (HTML, JSON)
-    run       ASSIGNMENT ... | --all        release, autograde, feedback, export, report, insight
+    run       ASSIGNMENT ... | --all        release, autograde, feedback, export, report, insight; with --exchange (on
+                                            a JupyterHub, after the deadline): collect, autograde, feedback and
+                                            release_feedback, export, report, insight
     demo      [--dir DIR]                   the whole workflow on sample submissions in a scratch course
     student-kit ASSIGNMENT ... | --all --to DIR [--released A ...]
                                             what students receive: DIR/<assignment>/ and DIR/<assignment>.zip
@@ -31,7 +37,7 @@ from traitlets.config import Config
 
 from .batch import pool
 from .batch.shards import parse_shard
-from .batch.workflow import autograde, demo, feedback, insight, release, reports_for
+from .batch.workflow import autograde, collect, demo, feedback, insight, release, reports_for
 from .grading import report as reporting
 from .grading.course import Course, PipelineError, load_config
 from .grading.gradebook import GradebookUnreadable
@@ -66,6 +72,11 @@ def _parser():
                        else "also write the reports as JSON to this file")
         p.add_argument("--shard", metavar="I/N", help="only the students of shard I of N (a hash of the student id; "
                        "needs a PostgreSQL gradebook shared by the N machines)")
+        if name in ("feedback", "run"):
+            p.add_argument("--exchange", action="store_true",
+                           help="nbgrader's exchange (a course on a JupyterHub): " + (
+                               "also release the feedback to the students" if name == "feedback" else
+                               "collect the submissions first (no release), and release the feedback"))
         if name in ("autograde", "run"):
             p.add_argument("--jobs", type=int, default=pool.default_jobs(), metavar="N",
                            help=f"grade N students at once (default: the number of cores, {pool.default_jobs()})")
@@ -73,6 +84,11 @@ def _parser():
 
     rel = sub.add_parser("release", help="generate the student release(s) and the gradebook")
     rel.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    rel.add_argument("--exchange", action="store_true",
+                     help="also release each assignment's student kit to the students through nbgrader's exchange")
+    col = sub.add_parser("collect", help="collect the students' submissions from nbgrader's exchange")
+    col.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    col.add_argument("--all", action="store_true", help="every assignment in the gradebook")
     with_assignments("autograde", "autograde every student and print the table")
     with_assignments("feedback", "write feedback HTML for every graded student")
     with_assignments("report", "print the table from the gradebook")
@@ -161,20 +177,26 @@ def main(argv=None):
         course = Course(args.course, overrides)
         shard = _shard(course, args)
         if args.command == "release":
-            release(course, args.assignments or None)
+            release(course, args.assignments or None, exchange=args.exchange)
+            return 0
+        if args.command == "collect":
+            collect(course, _assignments(course, args))
             return 0
         if args.command == "export":
             print(f"grades: {course.export(args.to)}")
             return 0
-        if args.command == "run":
+        exchange = getattr(args, "exchange", False)
+        if args.command == "run" and not exchange:
             release(course, None if args.all else args.assignments)
         assignments = _assignments(course, args)
+        if args.command == "run" and exchange:
+            collect(course, assignments)
         graded = []
         if args.command in ("autograde", "run"):
             graded = autograde(course, assignments, args.student, jobs=jobs, shard=shard)
         feedback_failed = []
         if args.command in ("feedback", "run"):
-            _, feedback_failed = feedback(course, assignments, args.student, shard=shard)
+            _, feedback_failed = feedback(course, assignments, args.student, shard=shard, exchange=exchange)
             if args.command == "feedback":
                 return 2 if feedback_failed else 0
         if args.command == "run":

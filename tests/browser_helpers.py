@@ -473,13 +473,19 @@ def rendered_cells(page):
     return page.evaluate(CELLS, PANEL)
 
 
-def validate(page, timeout=180_000):
-    """Click nbgrader's Validate button; return (CSS classes, text) of the result dialog's message, and close it."""
+def validate(page, timeout=180_000, before_closing=None):
+    """Click nbgrader's Validate button; return (CSS classes, text) of the result dialog's message, and close it
+    (after calling ``before_closing()``, e.g. a screenshot of the dialog, if given)."""
     page.locator(f"{PANEL} .jp-NotebookPanel-toolbar .validate-button").click()
-    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+    dialog = page.locator(".jp-Dialog")
     dialog.wait_for(state="visible", timeout=timeout)
+    text = dialog.text_content()
+    # nbgrader's other answers: "Validation failed" (the notebook could not be saved or validated), "Version Mismatch".
+    assert "Validation Results" in text, f"Validate answered with another dialog: {text[:2000]}"
     message = dialog.locator("#validation-message")
     result = (message.get_attribute("class") or "", message.text_content())
+    if before_closing is not None:
+        before_closing()
     dialog.locator("button.jp-mod-accept").click()
     dialog.wait_for(state="detached")
     return result

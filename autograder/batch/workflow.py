@@ -1,14 +1,23 @@
-"""The instructor's steps over a whole class: release, autograde, feedback, the reports, insight, and the demo."""
+"""The instructor's steps over a whole class: release, collect, autograde, feedback, the reports, insight, and the demo.
+
+With nbgrader's exchange (a course on a JupyterHub): ``release(exchange=True)`` also builds each assignment's
+student kit and releases it to the students (``release_assignment``), ``collect`` takes their submissions from
+the exchange, and ``feedback(exchange=True)`` also returns the feedback pages (``release_feedback``).
+"""
 
 import pathlib
 import shutil
 import tempfile
 
+from ..grading import exchange as nbexchange
 from ..grading import gradebook
 from ..grading import report as reporting
 from ..grading.course import Course, PipelineError
 from ..insight import page
 from ..insight import report as insight_report
+from ..kit import build as kits
+from ..kit.rules import KitError
+from ..kit.settings import StudentKit
 from ..sandbox.execute import NO_SANDBOX
 from . import pool, samples
 from .shards import in_shard
@@ -16,10 +25,28 @@ from .shards import in_shard
 
 # ---------------------------------------------------------------------- batches
 
-def release(course, assignments=None, out=print):
+def release(course, assignments=None, out=print, exchange=False):
+    """Generate each release (and the gradebook); with ``exchange``, also release its student kit to the students."""
+    released = list(StudentKit(config=course.config).released_solutions)
     for assignment in assignments or course.source_assignments():
         course.release(assignment)
         out(f"released {assignment} -> {course.root / course.coursedir.release_directory / assignment}")
+        if exchange:
+            try:
+                kit = kits.build_kit(assignment, course.root / nbexchange.KITS, released, course.root)
+            except KitError as error:
+                raise PipelineError(f"the student kit of {assignment} cannot be built:\n{error}") from None
+            where = nbexchange.release_assignment(course, assignment)
+            out(f"released {assignment} to the students: {where} (the student kit {kit})")
+
+
+def collect(course, assignments, out=print):
+    """Collect every student's latest submission of each assignment from the exchange into ``submitted/``."""
+    for assignment in assignments:
+        course.notebooks(assignment)          # PipelineError when it was never released
+        students = nbexchange.collect(course, assignment)
+        out(f"collected {assignment}: {len(students)} submission(s) in "
+            f"{course.root / course.coursedir.submitted_directory}/<student>/{assignment}/")
 
 
 def units(course, assignments, students=None, shard=None):
@@ -49,8 +76,11 @@ def autograde(course, assignments, students=None, out=print, jobs=1, shard=None)
     return pool.run(course, work, jobs, out, check=lambda: gradebook.check_readable(course.db_url, copy))
 
 
-def feedback(course, assignments, students=None, out=print, shard=None):
-    """Write feedback for every autograded student; return ({(assignment, student): [html files]}, [failures])."""
+def feedback(course, assignments, students=None, out=print, shard=None, exchange=False):
+    """Write feedback for every autograded student; return ({(assignment, student): [html files]}, [failures]).
+
+    With ``exchange``, each page written is also released to its student (``release_feedback``).
+    """
     written, failed = {}, []
     for assignment in assignments:
         for student in course.students(assignment):
@@ -66,6 +96,10 @@ def feedback(course, assignments, students=None, out=print, shard=None):
     out(f"feedback: {sum(len(v) for v in written.values())} file(s) in {folder}/<student>/<assignment>/")
     for line in failed:
         out(f"feedback FAILED for {line}")
+    if exchange:
+        for assignment, student in sorted(written):
+            nbexchange.release_feedback(course, assignment, student)
+        out(f"feedback released to {len(written)} student submission(s) through the exchange")
     return written, failed
 
 

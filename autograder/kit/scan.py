@@ -60,7 +60,7 @@ def reference_functions(forbidden_names, forbidden_core, root=rules.ROOT):
     ----------
     forbidden_names : set of str, graded functions the kit must not implement (``rules.forbidden``)
     forbidden_core : set of str, core functions the kit must not hold (``rules.forbidden_core``)
-    root : pathlib.Path of the course repository
+    root : pathlib.Path of the course folder (its solutions/)
 
     Returns
     -------
@@ -70,19 +70,22 @@ def reference_functions(forbidden_names, forbidden_core, root=rules.ROOT):
         ``solutions/*/*.ipynb`` that hold a solution region; labels read ``path:name``.
     """
     root = pathlib.Path(root)
+    # The packages are read where they are installed (this repository), the solutions in the course folder
+    # (the same folder, unless the course was copied elsewhere, e.g. into the instructor's home on a JupyterHub).
+    packages = rules.ROOT
     found = []
-    for path in sorted((root / "reludrop_core").glob("*.py")):
+    for path in sorted((packages / "reludrop_core").glob("*.py")):
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines(keepends=True)
         for node in ast.parse(text).body:
             if isinstance(node, (*_FUNCTIONS, ast.ClassDef)) and node.name in forbidden_core:
-                found.append((f"{path.relative_to(root).as_posix()}:{node.name}", _source(lines, node)))
-    trusted = root / "autograder" / "checks" / "_trusted.py"
+                found.append((f"{path.relative_to(packages).as_posix()}:{node.name}", _source(lines, node)))
+    trusted = packages / "autograder" / "checks" / "_trusted.py"
     text = trusted.read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     for node in ast.parse(text).body:
         if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
-            found.append((f"{trusted.relative_to(root).as_posix()}:{node.name}", _source(lines, node)))
+            found.append((f"{trusted.relative_to(packages).as_posix()}:{node.name}", _source(lines, node)))
     for path in sorted(root.glob("solutions/*/*.ipynb")):
         label = path.relative_to(root).as_posix()
         for number, source in notebook_code(json.loads(path.read_text(encoding="utf-8"))):
